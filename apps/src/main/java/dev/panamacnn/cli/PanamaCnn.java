@@ -1,0 +1,67 @@
+package dev.panamacnn.cli;
+
+import dev.panamacnn.data.IdxFormatException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+
+/** The {@code panama-cnn} command line. */
+@Command(name = "panama-cnn", mixinStandardHelpOptions = true, versionProvider = PanamaCnn.Version.class,
+        description = "Train and run convolutional networks on the JDK's Vector and FFM APIs.",
+        subcommands = {TrainCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+public final class PanamaCnn implements Runnable {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command: try 'panama-cnn train' or 'panama-cnn --help'");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI and returns the exit code: 0 ok, 1 runtime error, 2 bad usage. Never prints a stack trace unless asked. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new PanamaCnn());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("panama-cnn: " + ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            err.println("panama-cnn: error: " + describe(ex));
+            if (Boolean.getBoolean("panamacnn.debug")) ex.printStackTrace(err);
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static String describe(Throwable ex) {
+        if (ex instanceof UncheckedIOException u && u.getCause() != null) ex = u.getCause();
+        if (ex instanceof IdxFormatException) return ex.getMessage();
+        if (ex instanceof NoSuchFileException n) return n.getFile() + ": no such file or directory";
+        if (ex instanceof java.nio.file.AccessDeniedException a) return a.getFile() + ": permission denied";
+        if (ex instanceof IOException || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException) {
+            return ex.getMessage();
+        }
+        if (ex instanceof OutOfMemoryError) return "out of memory (" + ex.getMessage() + "); try a smaller --batch-size";
+        return ex.getClass().getSimpleName() + ": " + ex.getMessage() + " (run with -Dpanamacnn.debug=true for the stack trace)";
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override public String[] getVersion() {
+            String v = PanamaCnn.class.getPackage().getImplementationVersion();
+            return new String[] {"panama-cnn " + (v == null ? "0.1.0-SNAPSHOT" : v),
+                    "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")",
+                    "Vector species: " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED};
+        }
+    }
+}

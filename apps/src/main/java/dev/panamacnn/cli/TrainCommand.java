@@ -1,0 +1,109 @@
+package dev.panamacnn.cli;
+
+import dev.panamacnn.backend.Parallel;
+import dev.panamacnn.data.Dataset;
+import dev.panamacnn.data.Mnist;
+import dev.panamacnn.loss.Loss;
+import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.optim.Adam;
+import dev.panamacnn.optim.Optimizer;
+import dev.panamacnn.optim.SGD;
+import dev.panamacnn.train.EvalResult;
+import dev.panamacnn.train.FitOptions;
+import dev.panamacnn.train.History;
+import dev.panamacnn.train.Metric;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code panama-cnn train}: the Keras tutorial, end to end. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train the tutorial CNN on MNIST and print the test loss and accuracy.")
+final class TrainCommand implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch-size", defaultValue = "128", description = "Samples per gradient step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--learning-rate", defaultValue = "0.001", description = "Optimizer step size (default: ${DEFAULT-VALUE}).")
+    float learningRate;
+
+    @Option(names = "--optimizer", defaultValue = "adam", description = "adam or sgd (default: ${DEFAULT-VALUE}).")
+    String optimizer;
+
+    @Option(names = "--momentum", defaultValue = "0.9", description = "Momentum for --optimizer sgd (default: ${DEFAULT-VALUE}).")
+    float momentum;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed for weights and shuffling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--threads", description = "Worker threads (default: all processors). Results do not depend on it.")
+    Integer threads;
+
+    @Option(names = "--data-dir", description = "Folder with the four MNIST IDX files, raw or .gz; fetched there when absent (default: ~/.cache/panama-cnn/mnist).")
+    Path dataDir;
+
+    @Option(names = "--limit", description = "Train on the first N training images only.")
+    Integer limit;
+
+    @Option(names = "--validation-split", defaultValue = "0", description = "Hold out this fraction of the training images (taken from the end) for validation each epoch (default: ${DEFAULT-VALUE}).")
+    double validationSplit;
+
+    @Override public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        CommandLine cl = spec.commandLine();
+        if (epochs < 1) throw new CommandLine.ParameterException(cl, "--epochs must be >= 1, got " + epochs);
+        if (batchSize < 1) throw new CommandLine.ParameterException(cl, "--batch-size must be >= 1, got " + batchSize);
+        if (!(learningRate > 0) || Float.isInfinite(learningRate)) throw new CommandLine.ParameterException(cl, "--learning-rate must be > 0, got " + learningRate);
+        if (threads != null && threads < 1) throw new CommandLine.ParameterException(cl, "--threads must be >= 1, got " + threads);
+        if (limit != null && limit < 1) throw new CommandLine.ParameterException(cl, "--limit must be >= 1, got " + limit);
+        if (!(validationSplit >= 0 && validationSplit < 1)) throw new CommandLine.ParameterException(cl, "--validation-split must be in [0, 1), got " + validationSplit);
+        Optimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {
+            case "adam" -> new Adam(learningRate);
+            case "sgd" -> new SGD(learningRate, momentum);
+            default -> throw new CommandLine.ParameterException(cl, "--optimizer must be adam or sgd, got '" + optimizer + "'");
+        };
+        Path dir = dataDir != null ? dataDir : Mnist.defaultDir();
+        Mnist mnist = Mnist.load(dir, msg -> { out.println(msg); out.flush(); });
+        Dataset train = mnist.train();
+        if (limit != null) {
+            if (limit > train.size()) throw new CommandLine.ParameterException(cl, "--limit " + limit + " is larger than the " + train.size() + " training images");
+            train = train.take(limit);
+        }
+        Dataset validation = null;
+        if (validationSplit > 0) {
+            int nVal = (int) Math.round(train.size() * validationSplit);
+            if (nVal < 1 || nVal >= train.size()) throw new CommandLine.ParameterException(cl, "--validation-split leaves no training or validation data");
+            validation = train.slice(train.size() - nVal, nVal);
+            train = train.take(train.size() - nVal);
+        }
+        if (batchSize > train.size()) {
+            throw new CommandLine.ParameterException(cl, "--batch-size " + batchSize + " is larger than the " + train.size() + " training images");
+        }
+        int nThreads = threads != null ? threads : Parallel.defaultThreads();
+        try (Sequential model = Tutorial.model().seed(seed).threads(nThreads)) {
+            model.compile(opt, Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+            out.print(model.summary());
+            out.printf(Locale.ROOT, "Training on %d images (%d threads, batch %d, %s lr %s, seed %d); testing on %d%n",
+                    train.size(), nThreads, batchSize, opt.name(), learningRate, seed, mnist.test().size());
+            out.flush();
+            History h = model.fit(train, FitOptions.builder().batchSize(batchSize).epochs(epochs)
+                    .validationData(validation).build());
+            EvalResult r = model.evaluate(mnist.test(), 1000);
+            double mean = h.epochSeconds().stream().mapToDouble(Double::doubleValue).average().orElse(0);
+            out.printf(Locale.ROOT, "Mean epoch time: %.1f s%n", mean);
+            out.printf(Locale.ROOT, "Test loss: %.4f%n", r.loss());
+            out.printf(Locale.ROOT, "Test accuracy: %.4f%n", r.accuracy());
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,160 @@
+package dev.panamacnn.nn;
+
+import dev.panamacnn.backend.Exec;
+import dev.panamacnn.ops.ActivationOps;
+import dev.panamacnn.ops.ConvOps;
+import dev.panamacnn.ops.Gemm;
+import dev.panamacnn.ops.Vec;
+import dev.panamacnn.tensor.Shape;
+import dev.panamacnn.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * 2-D convolution over NHWC input with "valid" padding, like Keras'
+ * {@code Conv2D(filters, (kh, kw), strides=(sh, sw), activation=...)}. Kernel shape {@code (kh, kw, cin, filters)},
+ * bias {@code (filters,)}.
+ *
+ * <p>Runs as im2col + GEMM on chunks of a few samples, so the im2col rows of one chunk stay in cache; the batch is
+ * split into {@link Layer#groups} fixed sample groups, and the weight gradient is reduced over groups in order.
+ */
+public final class Conv2D extends Layer {
+    private final int filters, kh, kw, sh, sw;
+    private final Activation activation;
+    private final Shape declaredInput;
+
+    private int h, w, c, oh, ow, k, chunkSamples;
+    private MemorySegment[] cols, dcols;
+    private MemorySegment partials;
+
+    public Conv2D(int filters, int kh, int kw, Activation activation) {
+        this(filters, kh, kw, 1, 1, activation, null);
+    }
+
+    public Conv2D(int filters, int kh, int kw, Activation activation, Shape inputShape) {
+        this(filters, kh, kw, 1, 1, activation, inputShape);
+    }
+
+    public Conv2D(int filters, int kh, int kw, int sh, int sw, Activation activation, Shape inputShape) {
+        if (filters < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1) {
+            throw new IllegalArgumentException("Conv2D: filters, kernel size and strides must be >= 1");
+        }
+        if (inputShape != null && inputShape.rank() != 3) {
+            throw new IllegalArgumentException("Conv2D: input shape must be (height, width, channels), got " + inputShape);
+        }
+        this.filters = filters; this.kh = kh; this.kw = kw; this.sh = sh; this.sw = sw;
+        this.activation = activation == null ? Activation.LINEAR : activation;
+        this.declaredInput = inputShape;
+    }
+
+    @Override public String kerasClassName() { return "Conv2D"; }
+    @Override public Shape declaredInputShape() { return declaredInput; }
+    @Override public Activation activation() { return activation; }
+    public int filters() { return filters; }
+
+    @Override protected Shape computeOutputShape(Shape in) {
+        if (in.rank() != 3) throw new IllegalArgumentException("Conv2D expects (height, width, channels) input, got " + in);
+        h = in.dim(0); w = in.dim(1); c = in.dim(2);
+        if (h < kh || w < kw) throw new IllegalArgumentException("Conv2D kernel " + kh + "x" + kw + " larger than input " + in);
+        oh = (h - kh) / sh + 1; ow = (w - kw) / sw + 1; k = kh * kw * c;
+        chunkSamples = Math.max(1, 256 / (oh * ow));
+        return Shape.of(oh, ow, filters);
+    }
+
+    @Override public List<ParamSpec> paramSpecs() {
+        int cin = inputShape == null ? (declaredInput == null ? 0 : declaredInput.dim(2)) : inputShape.dim(2);
+        return List.of(
+                new ParamSpec("kernel", Shape.of(kh, kw, Math.max(cin, 1), filters), Init.GLOROT_UNIFORM, kh * kw * cin, kh * kw * filters),
+                new ParamSpec("bias", Shape.of(filters), Init.ZEROS, 0, 0));
+    }
+
+    @Override public Map<String, Object> config() {
+        Map<String, Object> m = super.config();
+        m.put("filters", filters);
+        m.put("kernel_size", List.of(kh, kw));
+        m.put("strides", List.of(sh, sw));
+        m.put("padding", "valid");
+        m.put("activation", activation.kerasName());
+        if (declaredInput != null) m.put("batch_input_shape", batchShape(declaredInput));
+        return m;
+    }
+
+    static java.util.List<Integer> batchShape(Shape s) {
+        java.util.List<Integer> l = new java.util.ArrayList<>();
+        l.add(null);
+        for (int d : s.dims()) l.add(d);
+        return l;
+    }
+
+    @Override void allocate(Arena arena, int batch, int workers) {
+        long rows = (long) chunkSamples * oh * ow;
+        cols = new MemorySegment[workers];
+        dcols = new MemorySegment[workers];
+        for (int i = 0; i < workers; i++) {
+            cols[i] = Tensor.allocateFloats(arena, rows * k);
+            dcols[i] = Tensor.allocateFloats(arena, rows * k);
+        }
+        partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
+    }
+
+    @Override void forward(Exec ex, MemorySegment in, MemorySegment out, int n) {
+        int groups = groups(n);
+        long inSize = (long) h * w * c, outSize = (long) oh * ow * filters;
+        long kOff = paramOffset, bOff = paramOffset + (long) k * filters;
+        Gemm.Scratch[] gs = ex.gemmScratch();
+        ex.pool().forEach(groups, (g, wk) -> {
+            int s1 = groupStart(g + 1, groups, n);
+            for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
+                int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
+                ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
+                Gemm.gemm(false, false, rows, filters, k, cols[wk], 0, k, params, kOff, filters,
+                        false, out, s * outSize, filters, gs[wk]);
+                ActivationOps.biasActivationForward(out, s * outSize, rows, filters, params, bOff, activation);
+            }
+        });
+    }
+
+    @Override void backward(Exec ex, MemorySegment in, MemorySegment out, MemorySegment dOut, MemorySegment dIn,
+                            int n, boolean preActivation) {
+        int groups = groups(n);
+        long inSize = (long) h * w * c, outSize = (long) oh * ow * filters;
+        long kOff = paramOffset, per = (long) k * filters + filters;
+        Gemm.Scratch[] gs = ex.gemmScratch();
+        ex.pool().forEach(groups, (g, wk) -> {
+            long pw = g * per;
+            int s1 = groupStart(g + 1, groups, n);
+            boolean first = true;
+            for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
+                int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
+                long o = s * outSize;
+                if (!preActivation) ActivationOps.activationBackward(out, dOut, o, rows, filters, activation);
+                ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
+                Gemm.gemm(true, false, k, filters, rows, cols[wk], 0, k, dOut, o, filters, !first, partials, pw, filters, gs[wk]);
+                if (first) Vec.zero(partials, pw + (long) k * filters, filters);
+                Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
+                if (dIn != null) {
+                    Gemm.gemm(false, true, rows, k, filters, dOut, o, filters, params, kOff, filters, false, dcols[wk], 0, k, gs[wk]);
+                    Vec.zero(dIn, s * inSize, cnt * inSize);
+                    ConvOps.col2imAdd(dcols[wk], 0, cnt, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+                }
+                first = false;
+            }
+        });
+        reducePartials(ex, partials, groups, per, grads, kOff);
+    }
+
+    /** {@code dst[off..off+per) = sum over g of src[g*per..]} in group order, split over fixed ranges. */
+    static void reducePartials(Exec ex, MemorySegment src, int groups, long per, MemorySegment dst, long off) {
+        final int span = 4096;
+        int ranges = (int) ((per + span - 1) / span);
+        ex.pool().forEach(ranges, (r, wk) -> {
+            long a = (long) r * span;
+            int len = (int) Math.min(span, per - a);
+            Vec.copy(src, a, dst, off + a, len);
+            for (int g = 1; g < groups; g++) Vec.add(src, g * per + a, dst, off + a, len);
+        });
+    }
+}

@@ -1,0 +1,397 @@
+package dev.panamacnn.nn;
+
+import dev.panamacnn.backend.Exec;
+import dev.panamacnn.backend.Parallel;
+import dev.panamacnn.data.Dataset;
+import dev.panamacnn.loss.Loss;
+import dev.panamacnn.ops.LossOps;
+import dev.panamacnn.optim.Optimizer;
+import dev.panamacnn.tensor.Shape;
+import dev.panamacnn.tensor.Tensor;
+import dev.panamacnn.train.Callback;
+import dev.panamacnn.train.EvalResult;
+import dev.panamacnn.train.FitOptions;
+import dev.panamacnn.train.History;
+import dev.panamacnn.train.Metric;
+import dev.panamacnn.train.ProgressBar;
+import dev.panamacnn.util.Rng;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A linear stack of layers, used like Keras' {@code Sequential}:
+ * <pre>{@code
+ * var model = new Sequential(new Conv2D(32, 5, 5, Activation.RELU, Shape.of(28, 28, 1)), ...);
+ * model.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+ * History h = model.fit(train, 128, 10);
+ * EvalResult r = model.evaluate(test);
+ * }</pre>
+ *
+ * <p>All parameters live in one off-heap segment (one slice per tensor), their gradients in a second segment
+ * of the same layout; activations and every layer's scratch are planned once per batch capacity, so a
+ * training step allocates no tensors.
+ */
+public final class Sequential implements AutoCloseable {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private final List<Layer> layers = new ArrayList<>();
+    private long seed = 42;
+    private int threads = Parallel.defaultThreads();
+    private Optimizer optimizer;
+    private Loss loss;
+    private List<Metric> metrics = List.of();
+    private Shape inputShape;
+    private Arena arena;
+    private Exec exec;
+    private MemorySegment params, grads;
+    private long paramCount;
+    private Plan plan;
+
+    public Sequential(Layer... layers) {
+        for (Layer l : layers) add(l);
+    }
+
+    public Sequential add(Layer layer) {
+        if (optimizer != null) throw new IllegalStateException("add() after compile()");
+        layers.add(layer);
+        return this;
+    }
+
+    /** Seed for weight initialization and shuffling (default 42); call before {@code compile}. */
+    public Sequential seed(long seed) { this.seed = seed; return this; }
+
+    /** Worker threads (default: all processors). Results do not depend on this number. */
+    public Sequential threads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        this.threads = threads;
+        if (exec != null) { exec.close(); exec = new Exec(threads, arena); plan = null; }
+        return this;
+    }
+
+    public int threadCount() { return threads; }
+    public long seedValue() { return seed; }
+    public List<Layer> layers() { return List.copyOf(layers); }
+    public Optimizer optimizer() { return optimizer; }
+    public Loss loss() { return loss; }
+    public List<Metric> metrics() { return metrics; }
+    public Shape inputShape() { return inputShape; }
+    public Shape outputShape() { return layers.get(layers.size() - 1).outputShape(); }
+
+    /** Builds the layers, allocates and initializes the parameters (Glorot-uniform kernels, zero biases). */
+    public void compile(Optimizer optimizer, Loss loss, Metric... metrics) {
+        if (optimizer == null || loss == null) throw new IllegalArgumentException("compile: optimizer and loss are required");
+        if (this.optimizer != null) throw new IllegalStateException("compile() called twice");
+        if (layers.isEmpty()) throw new IllegalStateException("the model has no layers");
+        inputShape = layers.get(0).declaredInputShape();
+        if (inputShape == null) {
+            throw new IllegalStateException("the first layer needs an input shape, e.g. new Conv2D(32, 5, 5, Activation.RELU, Shape.of(28, 28, 1))");
+        }
+        Shape s = inputShape;
+        Map<String, Integer> counts = new HashMap<>();
+        for (Layer l : layers) {
+            String base = snake(l.kerasClassName());
+            int k = counts.merge(base, 1, Integer::sum) - 1;
+            l.setName(k == 0 ? base : base + "_" + k);
+            s = l.build(s);
+        }
+        Layer last = layers.get(layers.size() - 1);
+        if (loss == Loss.CATEGORICAL_CROSSENTROPY && (last.activation() != Activation.SOFTMAX || s.rank() != 1)) {
+            throw new IllegalArgumentException("categorical_crossentropy needs a model that ends in a softmax layer, e.g. Dense(10, Activation.SOFTMAX)");
+        }
+        for (Layer l : layers) paramCount += l.paramCount();
+        arena = Arena.ofShared();
+        params = Tensor.allocateFloats(arena, paramCount);
+        grads = Tensor.allocateFloats(arena, paramCount);
+        long off = 0;
+        Rng rng = new Rng(seed);
+        for (Layer l : layers) {
+            l.bind(params, grads, off);
+            for (Layer.ParamSpec p : l.paramSpecs()) {
+                if (p.init() == Layer.Init.GLOROT_UNIFORM) {
+                    double limit = Math.sqrt(6.0 / (p.fanIn() + p.fanOut()));
+                    for (int i = 0; i < p.size(); i++) params.setAtIndex(F, off + i, (float) ((2 * rng.nextDouble() - 1) * limit));
+                }
+                off += p.size();
+            }
+        }
+        optimizer.build(arena, paramCount);
+        this.optimizer = optimizer;
+        this.loss = loss;
+        this.metrics = List.of(metrics);
+        this.exec = new Exec(threads, arena);
+    }
+
+    private static String snake(String cls) {
+        return cls.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+    }
+
+    private void requireCompiled() {
+        if (optimizer == null) throw new IllegalStateException("call compile() first");
+    }
+
+    public long paramCount() { return paramCount; }
+
+    /** The whole parameter segment (every layer's kernel, then bias, in layer order). */
+    public MemorySegment parameters() { requireCompiled(); return params; }
+
+    /** The gradient segment of the last training step (same layout as {@link #parameters()}). */
+    public MemorySegment gradients() { requireCompiled(); return grads; }
+
+    /** Offset (in floats) of layer {@code index}'s first parameter in {@link #parameters()}. */
+    public long paramOffset(int index) { requireCompiled(); return layers.get(index).paramOffset; }
+
+    /** Keras-style summary table. */
+    public String summary() {
+        requireCompiled();
+        String rule = "_".repeat(72), dbl = "=".repeat(72);
+        StringBuilder sb = new StringBuilder();
+        sb.append("Model: \"sequential\"\n").append(rule).append('\n');
+        sb.append(String.format(" %-32s %-25s %-12s%n", "Layer (type)", "Output Shape", "Param #"));
+        sb.append(dbl).append('\n');
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            sb.append(String.format(Locale.ROOT, " %-32s %-25s %-12d%n", l.name() + " (" + l.kerasClassName() + ")",
+                    l.outputShape().toKerasString(), l.paramCount()));
+            if (i < layers.size() - 1) sb.append('\n');
+        }
+        sb.append(dbl).append('\n');
+        sb.append(String.format(Locale.ROOT, "Total params: %,d%n", paramCount));
+        sb.append(String.format(Locale.ROOT, "Trainable params: %,d%n", paramCount));
+        sb.append("Non-trainable params: 0\n").append(rule).append('\n');
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- planning
+
+    /** Buffers for batches of up to {@code capacity} samples, allocated once. */
+    private final class Plan {
+        final int capacity;
+        final Arena arena = Arena.ofShared();
+        final MemorySegment x, y;
+        final MemorySegment[] acts, dacts;
+
+        Plan(int capacity) {
+            this.capacity = capacity;
+            x = Tensor.allocateFloats(arena, (long) capacity * inputShape.size());
+            y = Tensor.allocateFloats(arena, (long) capacity * outputShape().size());
+            int n = layers.size();
+            acts = new MemorySegment[n];
+            dacts = new MemorySegment[n];
+            for (int i = 0; i < n; i++) {
+                Layer l = layers.get(i);
+                acts[i] = l.inPlace() ? (i == 0 ? x : acts[i - 1])
+                        : Tensor.allocateFloats(arena, (long) capacity * l.outputShape().size());
+                l.allocate(arena, capacity, threads);
+            }
+            dacts[n - 1] = Tensor.allocateFloats(arena, (long) capacity * layers.get(n - 1).outputShape().size());
+            for (int i = n - 1; i >= 1; i--) {
+                dacts[i - 1] = layers.get(i).inPlace() ? dacts[i]
+                        : Tensor.allocateFloats(arena, (long) capacity * layers.get(i - 1).outputShape().size());
+            }
+        }
+
+        MemorySegment input(int i) { return i == 0 ? x : acts[i - 1]; }
+        MemorySegment output() { return acts[acts.length - 1]; }
+    }
+
+    private Plan plan(int capacity) {
+        if (plan == null || plan.capacity < capacity) {
+            if (plan != null) plan.arena.close();
+            plan = new Plan(capacity);
+        }
+        return plan;
+    }
+
+    // ---------------------------------------------------------------- steps
+
+    /** Loss summed over the batch and the number of correct arg-max predictions. */
+    public record StepResult(double lossSum, int correct, int n) {
+        public double loss() { return lossSum / n; }
+        public double accuracy() { return (double) correct / n; }
+    }
+
+    private void forward(Plan p, int n) {
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            if (!l.inPlace()) l.forward(exec, p.input(i), p.acts[i], n);
+        }
+    }
+
+    private StepResult score(Plan p, int n) {
+        int classes = outputShape().size();
+        double lossSum = 0;
+        int correct = 0;
+        MemorySegment out = p.output();
+        for (int r = 0; r < n; r++) {
+            long o = (long) r * classes;
+            lossSum += LossOps.crossEntropyRow(out, o, p.y, o, classes);
+            if (LossOps.argmax(out, o, classes) == LossOps.argmax(p.y, o, classes)) correct++;
+        }
+        return new StepResult(lossSum, correct, n);
+    }
+
+    private StepResult trainPlanned(Plan p, int n) {
+        forward(p, n);
+        StepResult r = score(p, n);
+        int last = layers.size() - 1;
+        LossOps.softmaxCrossEntropyBackward(p.output(), p.y, p.dacts[last], n, outputShape().size(), n);
+        for (int i = last; i >= 0; i--) {
+            Layer l = layers.get(i);
+            if (l.inPlace()) continue;
+            l.backward(exec, p.input(i), p.acts[i], p.dacts[i], i == 0 ? null : p.dacts[i - 1], n, i == last);
+        }
+        optimizer.update(exec, params, grads, paramCount);
+        return r;
+    }
+
+    private void load(Plan p, Tensor x, Tensor y, int[] order, int from, int n) {
+        long xs = (long) inputShape.size() * 4, ys = (long) outputShape().size() * 4;
+        for (int i = 0; i < n; i++) {
+            int src = order == null ? from + i : order[from + i];
+            MemorySegment.copy(x.segment(), src * xs, p.x, i * xs, xs);
+            if (y != null) MemorySegment.copy(y.segment(), src * ys, p.y, i * ys, ys);
+        }
+    }
+
+    private void checkInput(Tensor x, String what) {
+        Shape s = x.shape();
+        int[] d = s.dims();
+        if (d.length < 2 || !Shape.of(Arrays.copyOfRange(d, 1, d.length)).equals(inputShape)) {
+            throw new IllegalArgumentException(what + ": expected samples of shape " + inputShape + ", got " + s);
+        }
+    }
+
+    /** One gradient step on a batch, like Keras' {@code train_on_batch}. */
+    public StepResult trainOnBatch(Tensor x, Tensor y) {
+        requireCompiled();
+        checkInput(x, "trainOnBatch");
+        int n = x.shape().dim(0);
+        Plan p = plan(n);
+        load(p, x, y, null, 0, n);
+        return trainPlanned(p, n);
+    }
+
+    public History fit(Dataset train, int batchSize, int epochs) {
+        return fit(train, FitOptions.builder().batchSize(batchSize).epochs(epochs).build());
+    }
+
+    /** Trains for {@code o.epochs()} epochs of shuffled mini-batches. */
+    public History fit(Dataset train, FitOptions o) {
+        requireCompiled();
+        checkInput(train.x(), "fit");
+        int total = train.size();
+        if (o.batchSize() > total) {
+            throw new IllegalArgumentException("batch size " + o.batchSize() + " is larger than the " + total + " training samples");
+        }
+        Plan p = plan(o.batchSize());
+        int steps = (total + o.batchSize() - 1) / o.batchSize();
+        List<Callback> cbs = new ArrayList<>();
+        if (o.verbose()) cbs.add(ProgressBar.toStdout());
+        cbs.addAll(o.callbacks());
+        int[] order = new int[total];
+        for (int i = 0; i < total; i++) order[i] = i;
+        Rng shuffle = new Rng(seed ^ 0x5DEECE66DL);
+        History history = new History();
+        for (Callback c : cbs) c.onTrainBegin(o.epochs(), steps);
+        for (int epoch = 0; epoch < o.epochs(); epoch++) {
+            for (Callback c : cbs) c.onEpochBegin(epoch);
+            long t0 = System.nanoTime();
+            if (o.shuffle()) shuffle.shuffle(order);
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            for (int step = 0; step < steps; step++) {
+                int from = step * o.batchSize(), n = Math.min(o.batchSize(), total - from);
+                load(p, train.x(), train.y(), order, from, n);
+                StepResult r = trainPlanned(p, n);
+                lossSum += r.lossSum(); correct += r.correct(); seen += n;
+                if (!cbs.isEmpty()) {
+                    Map<String, Double> logs = logs(lossSum / seen, (double) correct / seen);
+                    for (Callback c : cbs) c.onBatchEnd(epoch, step, logs);
+                }
+            }
+            Map<String, Double> logs = logs(lossSum / seen, (double) correct / seen);
+            if (o.validation() != null) {
+                EvalResult v = evaluate(o.validation(), o.batchSize());
+                logs.put("val_loss", v.loss());
+                if (metrics.contains(Metric.ACCURACY)) logs.put("val_accuracy", v.accuracy());
+            }
+            history.add(logs, (System.nanoTime() - t0) / 1e9);
+            for (Callback c : cbs) c.onEpochEnd(epoch, logs);
+        }
+        for (Callback c : cbs) c.onTrainEnd(history);
+        return history;
+    }
+
+    private Map<String, Double> logs(double loss, double acc) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("loss", loss);
+        if (metrics.contains(Metric.ACCURACY)) m.put("accuracy", acc);
+        return m;
+    }
+
+    public EvalResult evaluate(Dataset data) { return evaluate(data, 128); }
+
+    /** Mean loss and accuracy over {@code data}, in batches of {@code batchSize}. */
+    public EvalResult evaluate(Dataset data, int batchSize) {
+        requireCompiled();
+        checkInput(data.x(), "evaluate");
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
+        Plan p = plan(Math.min(batchSize, data.size()));
+        int bs = Math.min(p.capacity, batchSize);
+        double lossSum = 0;
+        long correct = 0;
+        for (int from = 0; from < data.size(); from += bs) {
+            int n = Math.min(bs, data.size() - from);
+            load(p, data.x(), data.y(), null, from, n);
+            forward(p, n);
+            StepResult r = score(p, n);
+            lossSum += r.lossSum(); correct += r.correct();
+        }
+        return new EvalResult(lossSum / data.size(), (double) correct / data.size(), data.size());
+    }
+
+    /** Output probabilities {@code (N, classes)} for inputs {@code (N, ...)}. */
+    public Tensor predict(Tensor x) { return predict(x, 128); }
+
+    public Tensor predict(Tensor x, int batchSize) {
+        requireCompiled();
+        checkInput(x, "predict");
+        int total = x.shape().dim(0);
+        Plan p = plan(Math.min(batchSize, total));
+        int bs = Math.min(p.capacity, batchSize);
+        int classes = outputShape().size();
+        Tensor out = Tensor.allocate(Arena.ofAuto(), Shape.of(total, classes));
+        for (int from = 0; from < total; from += bs) {
+            int n = Math.min(bs, total - from);
+            load(p, x, null, null, from, n);
+            forward(p, n);
+            MemorySegment.copy(p.output(), 0, out.segment(), (long) from * classes * 4, (long) n * classes * 4);
+        }
+        return out;
+    }
+
+    /** Arg-max class of each prediction. */
+    public int[] predictClasses(Tensor x) {
+        Tensor p = predict(x);
+        int n = p.shape().dim(0), c = p.shape().dim(1);
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) r[i] = LossOps.argmax(p.segment(), (long) i * c, c);
+        return r;
+    }
+
+    @Override public void close() {
+        if (exec != null) exec.close();
+        if (plan != null) plan.arena.close();
+        if (arena != null) arena.close();
+        plan = null; exec = null; arena = null;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.panamacnn.ops;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.panamacnn.ops.Vec.F;
+
+/**
+ * Max pooling over NHWC data with window {@code (ph, pw)} and strides {@code (sh, sw)}, "valid" padding.
+ * The forward pass records, for every output element, the index (within its sample) of the input element
+ * that won; ties go to the first in row-major window order, as in TensorFlow. The backward pass scatters
+ * each output gradient to that index.
+ */
+public final class PoolOps {
+    private PoolOps() {}
+    static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+
+    public static void maxPoolForward(MemorySegment x, long xOff, int n, int h, int w, int c, int ph, int pw, int sh, int sw,
+                                      int oh, int ow, MemorySegment y, long yOff, MemorySegment argmax, long amOff) {
+        long in = (long) h * w * c, out = (long) oh * ow * c;
+        for (int s = 0; s < n; s++) {
+            long xs = xOff + s * in, ys = yOff + s * out, as = amOff + s * out;
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    long o = ((long) oy * ow + ox) * c;
+                    long first = ((long) (oy * sh) * w + (long) ox * sw) * c;
+                    for (int ch = 0; ch < c; ch++) {
+                        float best = Float.NEGATIVE_INFINITY;
+                        int bi = (int) (first + ch);
+                        for (int i = 0; i < ph; i++) {
+                            long r = ((long) (oy * sh + i) * w + (long) ox * sw) * c + ch;
+                            for (int j = 0; j < pw; j++) {
+                                long idx = r + (long) j * c;
+                                float v = x.getAtIndex(F, xs + idx);
+                                if (v > best) { best = v; bi = (int) idx; }
+                            }
+                        }
+                        y.setAtIndex(F, ys + o + ch, best);
+                        argmax.setAtIndex(I, as + o + ch, bi);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code dx} (samples [0, n)) must be zeroed by the caller; overlapping windows accumulate. */
+    public static void maxPoolBackward(MemorySegment dy, long dyOff, MemorySegment argmax, long amOff, int n, long inPerSample,
+                                       long outPerSample, MemorySegment dx, long dxOff) {
+        for (int s = 0; s < n; s++) {
+            long ds = dyOff + s * outPerSample, as = amOff + s * outPerSample, xs = dxOff + s * inPerSample;
+            for (long o = 0; o < outPerSample; o++) {
+                long idx = xs + argmax.getAtIndex(I, as + o);
+                dx.setAtIndex(F, idx, dx.getAtIndex(F, idx) + dy.getAtIndex(F, ds + o));
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.panamacnn.optim;
+
+import dev.panamacnn.backend.Exec;
+import dev.panamacnn.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Adam as Keras implements it: {@code lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t)},
+ * {@code m = b1 m + (1 - b1) g}, {@code v = b2 v + (1 - b2) g^2}, {@code p -= lr_t m / (sqrt(v) + eps)}.
+ * Keras defaults: lr 0.001, beta1 0.9, beta2 0.999, epsilon 1e-7. One fused vector pass over all parameters.
+ */
+public final class Adam implements Optimizer {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private final float lr, beta1, beta2, epsilon;
+    private MemorySegment m, v;
+    private long t;
+
+    public Adam() { this(0.001f); }
+    public Adam(float learningRate) { this(learningRate, 0.9f, 0.999f, 1e-7f); }
+
+    public Adam(float learningRate, float beta1, float beta2, float epsilon) {
+        if (!(learningRate > 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon >= 0)) {
+            throw new IllegalArgumentException("Adam: need learning_rate > 0, 0 <= beta1, beta2 < 1, epsilon >= 0");
+        }
+        this.lr = learningRate; this.beta1 = beta1; this.beta2 = beta2; this.epsilon = epsilon;
+    }
+
+    @Override public void build(Arena arena, long n) {
+        m = Tensor.allocateFloats(arena, n);
+        v = Tensor.allocateFloats(arena, n);
+        t = 0;
+    }
+
+    @Override public void update(Exec ex, MemorySegment p, MemorySegment g, long n) {
+        t++;
+        float lrT = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+        float b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon;
+        ex.pool().forEach(Optimizer.chunks(n), (ch, wk) -> {
+            long a = ch * CHUNK, e = Math.min(n, a + CHUNK), i = a;
+            for (; i <= e - S.length(); i += S.length()) {
+                long b = i * 4;
+                FloatVector gv = FloatVector.fromMemorySegment(S, g, b, NO);
+                FloatVector mv = FloatVector.fromMemorySegment(S, m, b, NO).mul(b1).add(gv.mul(c1));
+                FloatVector vv = FloatVector.fromMemorySegment(S, v, b, NO).mul(b2).add(gv.mul(gv).mul(c2));
+                mv.intoMemorySegment(m, b, NO);
+                vv.intoMemorySegment(v, b, NO);
+                FloatVector pv = FloatVector.fromMemorySegment(S, p, b, NO);
+                pv.sub(mv.mul(lrT).div(vv.sqrt().add(eps))).intoMemorySegment(p, b, NO);
+            }
+            for (; i < e; i++) {
+                long b = i * 4;
+                float gv = g.get(F, b);
+                float mv = m.get(F, b) * b1 + gv * c1;
+                float vv = v.get(F, b) * b2 + gv * gv * c2;
+                m.set(F, b, mv);
+                v.set(F, b, vv);
+                p.set(F, b, p.get(F, b) - mv * lrT / ((float) Math.sqrt(vv) + eps));
+            }
+        });
+    }
+
+    @Override public long iterations() { return t; }
+    @Override public void setIterations(long t) { this.t = t; }
+    @Override public List<MemorySegment> state() { return List.of(m, v); }
+    @Override public String name() { return "Adam"; }
+
+    @Override public Map<String, Object> config() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("name", "Adam");
+        c.put("learning_rate", lr);
+        c.put("beta_1", beta1);
+        c.put("beta_2", beta2);
+        c.put("epsilon", epsilon);
+        return c;
+    }
+}

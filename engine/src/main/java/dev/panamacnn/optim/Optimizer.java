@@ -1,0 +1,34 @@
+package dev.panamacnn.optim;
+
+import dev.panamacnn.backend.Exec;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+
+/** Updates the model's one parameter segment from its one gradient segment. */
+public interface Optimizer {
+    /** Allocates state for {@code n} parameters (called once, at compile time). */
+    void build(Arena arena, long n);
+
+    /** One update step over parameters {@code [0, n)}. Element-wise, so bit-identical for any thread count. */
+    void update(Exec ex, MemorySegment params, MemorySegment grads, long n);
+
+    /** Number of update steps taken so far. */
+    long iterations();
+
+    void setIterations(long t);
+
+    /** State segments (e.g. Adam's m and v), for checkpoints. */
+    List<MemorySegment> state();
+
+    /** Keras-style name, e.g. {@code Adam}. */
+    String name();
+
+    Map<String, Object> config();
+
+    /** Splits {@code [0, n)} into fixed chunks of 16K floats. */
+    static int chunks(long n) { return (int) ((n + CHUNK - 1) / CHUNK); }
+    long CHUNK = 16_384;
+}
