@@ -1,0 +1,126 @@
+package dev.panamacnn.nn;
+
+import dev.panamacnn.ops.Reference;
+import dev.panamacnn.tensor.Shape;
+import dev.panamacnn.util.Rng;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Every layer's vectorized, multithreaded forward and backward against the scalar reference, on random shapes. */
+class FastPathTest {
+
+    static void close(float[] expect, float[] actual, double tol, String what) {
+        assertEquals(expect.length, actual.length, what + ": length");
+        for (int i = 0; i < expect.length; i++) {
+            if (Math.abs(expect[i] - actual[i]) > tol * (1 + Math.abs(expect[i]))) {
+                throw new AssertionError(what + " at " + i + ": expected " + expect[i] + " got " + actual[i]);
+            }
+        }
+    }
+
+    static float[] rand(Rng r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    @Test
+    void conv2dMatchesReference() {
+        Rng r = new Rng(11);
+        for (int trial = 0; trial < 24; trial++) {
+            int kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5), sh = 1 + r.nextInt(2), sw = 1 + r.nextInt(2);
+            int h = kh + r.nextInt(12), w = kw + r.nextInt(12), c = 1 + r.nextInt(5), f = 1 + r.nextInt(40);
+            int n = 1 + r.nextInt(37), threads = 1 + r.nextInt(3);
+            Activation act = r.nextInt(2) == 0 ? Activation.RELU : Activation.LINEAR;
+            String what = "conv h=" + h + " w=" + w + " c=" + c + " f=" + f + " k=" + kh + "x" + kw + " s=" + sh + "x" + sw + " n=" + n + " t=" + threads;
+            try (LayerHarness hh = new LayerHarness(new Conv2D(f, kh, kw, sh, sw, act, null), Shape.of(h, w, c), n, threads, trial)) {
+                float[] x = LayerHarness.get(hh.in, n * hh.inSize);
+                float[] p = LayerHarness.get(hh.params, hh.paramCount);
+                int ks = kh * kw * c * f;
+                float[] kernel = java.util.Arrays.copyOf(p, ks), bias = java.util.Arrays.copyOfRange(p, ks, ks + f);
+                float[] pre = Reference.conv2dForward(x, n, h, w, c, kernel, bias, kh, kw, f, sh, sw);
+                float[] expectOut = pre.clone();
+                if (act == Activation.RELU) for (int i = 0; i < expectOut.length; i++) expectOut[i] = Reference.relu(expectOut[i]);
+                hh.forward();
+                close(expectOut, LayerHarness.get(hh.out, n * hh.outSize), 1e-4, what + " forward");
+
+                float[] dy = rand(r, n * hh.outSize);
+                float[] dyPre = dy.clone();
+                if (act == Activation.RELU) for (int i = 0; i < dyPre.length; i++) if (pre[i] <= 0) dyPre[i] = 0;
+                float[][] ref = Reference.conv2dBackward(x, n, h, w, c, kernel, kh, kw, f, sh, sw, dyPre);
+                hh.backward(dy, false, true);
+                close(ref[0], LayerHarness.get(hh.dIn, n * hh.inSize), 1e-4, what + " dx");
+                float[] g = LayerHarness.get(hh.grads, hh.paramCount);
+                close(ref[1], java.util.Arrays.copyOf(g, ks), 1e-4, what + " dkernel");
+                close(ref[2], java.util.Arrays.copyOfRange(g, ks, ks + f), 1e-4, what + " dbias");
+            }
+        }
+    }
+
+    @Test
+    void maxPoolMatchesReference() {
+        Rng r = new Rng(12);
+        for (int trial = 0; trial < 24; trial++) {
+            int ph = 1 + r.nextInt(3), pw = 1 + r.nextInt(3), sh = 1 + r.nextInt(3), sw = 1 + r.nextInt(3);
+            int h = ph + r.nextInt(10), w = pw + r.nextInt(10), c = 1 + r.nextInt(33), n = 1 + r.nextInt(20), threads = 1 + r.nextInt(3);
+            String what = "pool h=" + h + " w=" + w + " c=" + c + " p=" + ph + "x" + pw + " s=" + sh + "x" + sw + " n=" + n;
+            try (LayerHarness hh = new LayerHarness(new MaxPool2D(ph, pw, sh, sw), Shape.of(h, w, c), n, threads, trial)) {
+                float[] x = LayerHarness.get(hh.in, n * hh.inSize);
+                hh.forward();
+                assertArrayEquals(Reference.maxPoolForward(x, n, h, w, c, ph, pw, sh, sw), LayerHarness.get(hh.out, n * hh.outSize), 0f, what);
+                float[] dy = rand(r, n * hh.outSize);
+                hh.backward(dy, false, true);
+                close(Reference.maxPoolBackward(x, n, h, w, c, ph, pw, sh, sw, dy), LayerHarness.get(hh.dIn, n * hh.inSize), 1e-6, what + " dx");
+            }
+        }
+    }
+
+    @Test
+    void denseMatchesReference() {
+        Rng r = new Rng(13);
+        for (int trial = 0; trial < 20; trial++) {
+            int in = 1 + r.nextInt(300), out = 1 + r.nextInt(200), n = 1 + r.nextInt(70), threads = 1 + r.nextInt(3);
+            Activation act = trial % 3 == 0 ? Activation.RELU : trial % 3 == 1 ? Activation.LINEAR : Activation.TANH;
+            String what = "dense in=" + in + " out=" + out + " n=" + n + " " + act;
+            try (LayerHarness hh = new LayerHarness(new Dense(out, act), Shape.of(in), n, threads, trial)) {
+                float[] x = LayerHarness.get(hh.in, n * in);
+                float[] p = LayerHarness.get(hh.params, hh.paramCount);
+                float[] kernel = java.util.Arrays.copyOf(p, in * out), bias = java.util.Arrays.copyOfRange(p, in * out, in * out + out);
+                float[] pre = Reference.denseForward(x, n, in, kernel, bias, out);
+                float[] expectOut = new float[pre.length];
+                for (int i = 0; i < pre.length; i++) {
+                    expectOut[i] = act == Activation.RELU ? Reference.relu(pre[i]) : act == Activation.TANH ? (float) Math.tanh(pre[i]) : pre[i];
+                }
+                hh.forward();
+                close(expectOut, LayerHarness.get(hh.out, n * out), 1e-4, what + " forward");
+                float[] dy = rand(r, n * out), dyPre = dy.clone();
+                for (int i = 0; i < dy.length; i++) {
+                    if (act == Activation.RELU && pre[i] <= 0) dyPre[i] = 0;
+                    if (act == Activation.TANH) dyPre[i] = dy[i] * (1 - expectOut[i] * expectOut[i]);
+                }
+                float[][] ref = Reference.denseBackward(x, n, in, kernel, out, dyPre);
+                hh.backward(dy, false, true);
+                close(ref[0], LayerHarness.get(hh.dIn, n * in), 1e-3, what + " dx");
+                float[] g = LayerHarness.get(hh.grads, hh.paramCount);
+                close(ref[1], java.util.Arrays.copyOf(g, in * out), 1e-3, what + " dkernel");
+                close(ref[2], java.util.Arrays.copyOfRange(g, in * out, in * out + out), 1e-3, what + " dbias");
+            }
+        }
+    }
+
+    @Test
+    void softmaxMatchesReference() {
+        Rng r = new Rng(14);
+        int n = 9, in = 5, classes = 13;
+        try (LayerHarness hh = new LayerHarness(new Dense(classes, Activation.SOFTMAX), Shape.of(in), n, 2, 1)) {
+            float[] x = LayerHarness.get(hh.in, n * in);
+            float[] p = LayerHarness.get(hh.params, hh.paramCount);
+            float[] logits = Reference.denseForward(x, n, in, java.util.Arrays.copyOf(p, in * classes),
+                    java.util.Arrays.copyOfRange(p, in * classes, in * classes + classes), classes);
+            hh.forward();
+            close(Reference.softmax(logits, n, classes), LayerHarness.get(hh.out, n * classes), 1e-5, "softmax");
+        }
+    }
+}
