@@ -16,18 +16,26 @@ import java.nio.file.NoSuchFileException;
 public final class PanamaCnn implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    /** True when output goes to a terminal: progress is then redrawn in place. */
+    boolean interactive;
 
     @Override public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command: try 'panama-cnn train' or 'panama-cnn --help'");
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        java.io.Console console = System.console();
+        boolean tty = console != null && console.isTerminal();
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), tty));
     }
 
+    public static int run(String[] args, PrintWriter out, PrintWriter err) { return run(args, out, err, false); }
+
     /** Runs the CLI and returns the exit code: 0 ok, 1 runtime error, 2 bad usage. Never prints a stack trace unless asked. */
-    public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new PanamaCnn());
+    public static int run(String[] args, PrintWriter out, PrintWriter err, boolean interactive) {
+        PanamaCnn root = new PanamaCnn();
+        root.interactive = interactive;
+        CommandLine cl = new CommandLine(root);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {

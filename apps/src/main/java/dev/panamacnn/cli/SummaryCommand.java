@@ -1,6 +1,7 @@
 package dev.panamacnn.cli;
 
 import dev.panamacnn.loss.Loss;
+import dev.panamacnn.nn.Models;
 import dev.panamacnn.nn.Sequential;
 import dev.panamacnn.optim.Adam;
 import dev.panamacnn.train.Metric;
@@ -12,7 +13,7 @@ final class SummaryCommand implements Runnable {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public void run() {
-        try (Sequential model = Tutorial.model().threads(1)) {
+        try (Sequential model = Models.kerasMnistTutorial().threads(1)) {
             model.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
             spec.commandLine().getOut().print(model.summary());
             spec.commandLine().getOut().flush();

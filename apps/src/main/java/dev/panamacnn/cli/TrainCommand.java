@@ -4,6 +4,7 @@ import dev.panamacnn.backend.Parallel;
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.loss.Loss;
+import dev.panamacnn.nn.Models;
 import dev.panamacnn.nn.Sequential;
 import dev.panamacnn.optim.Adam;
 import dev.panamacnn.optim.Optimizer;
@@ -12,6 +13,7 @@ import dev.panamacnn.train.EvalResult;
 import dev.panamacnn.train.FitOptions;
 import dev.panamacnn.train.History;
 import dev.panamacnn.train.Metric;
+import dev.panamacnn.train.ProgressBar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +28,7 @@ import java.util.concurrent.Callable;
         description = "Train the tutorial CNN on MNIST and print the test loss and accuracy.")
 final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.ParentCommand PanamaCnn parent;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -51,6 +54,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Folder with the four MNIST IDX files, raw or .gz; fetched there when absent (default: ~/.cache/panama-cnn/mnist).")
     Path dataDir;
 
+    @Option(names = "--offline", description = "Never fetch MNIST; fail if the files are not in --data-dir.")
+    boolean offline;
+
     @Option(names = "--limit", description = "Train on the first N training images only.")
     Integer limit;
 
@@ -72,7 +78,7 @@ final class TrainCommand implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(cl, "--optimizer must be adam or sgd, got '" + optimizer + "'");
         };
         Path dir = dataDir != null ? dataDir : Mnist.defaultDir();
-        Mnist mnist = Mnist.load(dir, msg -> { out.println(msg); out.flush(); });
+        Mnist mnist = Mnist.load(dir, !offline, msg -> { out.println(msg); out.flush(); });
         Dataset train = mnist.train();
         if (limit != null) {
             if (limit > train.size()) throw new CommandLine.ParameterException(cl, "--limit " + limit + " is larger than the " + train.size() + " training images");
@@ -89,14 +95,15 @@ final class TrainCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--batch-size " + batchSize + " is larger than the " + train.size() + " training images");
         }
         int nThreads = threads != null ? threads : Parallel.defaultThreads();
-        try (Sequential model = Tutorial.model().seed(seed).threads(nThreads)) {
+        try (Sequential model = Models.kerasMnistTutorial().seed(seed).threads(nThreads)) {
             model.compile(opt, Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
             out.print(model.summary());
             out.printf(Locale.ROOT, "Training on %d images (%d threads, batch %d, %s lr %s, seed %d); testing on %d%n",
                     train.size(), nThreads, batchSize, opt.name(), learningRate, seed, mnist.test().size());
             out.flush();
+            boolean terminal = parent != null && parent.interactive;
             History h = model.fit(train, FitOptions.builder().batchSize(batchSize).epochs(epochs)
-                    .validationData(validation).build());
+                    .validationData(validation).verbose(false).callback(new ProgressBar(out, terminal)).build());
             EvalResult r = model.evaluate(mnist.test(), 1000);
             double mean = h.epochSeconds().stream().mapToDouble(Double::doubleValue).average().orElse(0);
             out.printf(Locale.ROOT, "Mean epoch time: %.1f s%n", mean);

@@ -55,9 +55,17 @@ public record Mnist(Dataset train, Dataset test) {
     public static Mnist load() throws IOException { return load(defaultDir(), System.err::println); }
 
     /** Loads from {@code dir}, fetching the files first when none of the four is there. */
-    public static Mnist load(Path dir, Consumer<String> log) throws IOException {
+    public static Mnist load(Path dir, Consumer<String> log) throws IOException { return load(dir, true, log); }
+
+    /** Loads from {@code dir}; when none of the four files is there, fetches them if {@code download}, else fails. */
+    public static Mnist load(Path dir, boolean download, Consumer<String> log) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IOException(dir + ": not a directory; --data-dir must name a folder");
         Map<String, Path> found = locate(dir);
         if (found.isEmpty()) {
+            if (!download) {
+                throw new IOException("MNIST files not found in " + dir + " (expected " + String.join(", ", FILES)
+                        + ", raw or .gz) and fetching is off");
+            }
             fetch(dir, log);
             found = locate(dir);
         }

@@ -1,6 +1,6 @@
 package dev.panamacnn.train;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;
 
@@ -10,12 +10,12 @@ import java.util.Map;
  * On a terminal the line is redrawn in place; otherwise one line is printed per epoch.
  */
 public final class ProgressBar implements Callback {
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean interactive;
     private int epochs, steps;
     private long epochStart, lastDraw;
 
-    public ProgressBar(PrintStream out, boolean interactive) {
+    public ProgressBar(PrintWriter out, boolean interactive) {
         this.out = out;
         this.interactive = interactive;
     }
@@ -23,13 +23,14 @@ public final class ProgressBar implements Callback {
     /** Interactive when standard output is a terminal. */
     public static ProgressBar toStdout() {
         java.io.Console c = System.console();
-        return new ProgressBar(System.out, c != null && c.isTerminal());
+        return new ProgressBar(new PrintWriter(System.out, true), c != null && c.isTerminal());
     }
 
     @Override public void onTrainBegin(int epochs, int stepsPerEpoch) { this.epochs = epochs; this.steps = stepsPerEpoch; }
 
     @Override public void onEpochBegin(int epoch) {
         out.println("Epoch " + (epoch + 1) + "/" + epochs);
+        out.flush();
         epochStart = System.nanoTime();
         lastDraw = 0;
     }
@@ -46,6 +47,7 @@ public final class ProgressBar implements Callback {
     @Override public void onEpochEnd(int epoch, Map<String, Double> logs) {
         String l = line(steps, logs, System.nanoTime());
         out.println(interactive ? "\r" + l + "\u001b[K" : l);
+        out.flush();
     }
 
     String line(int done, Map<String, Double> logs, long now) {

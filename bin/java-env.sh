@@ -1,0 +1,29 @@
+# Sourced by the scripts in bin/: finds a JDK >= 22 and exports JAVA_HOME, or stops with one clear line.
+# Order: $JAVA_HOME, Temurin 25 under /usr/lib/jvm, any other JDK there, then `java` on PATH.
+_pcnn_java_version() {  # prints the feature version of the JDK at $1 (e.g. 25), or nothing
+  local v
+  v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -1)
+  [ -n "$v" ] && [ -x "$1/bin/javac" ] && echo "${v%%.*}"
+}
+_pcnn_find_jdk() {
+  local c v
+  for c in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-* /usr/lib/jvm/*; do
+    [ -n "$c" ] && [ -x "$c/bin/java" ] || continue
+    v=$(_pcnn_java_version "$c")
+    if [ -n "$v" ] && [ "$v" -ge 22 ]; then echo "$c"; return 0; fi
+  done
+  if command -v java >/dev/null 2>&1; then
+    c=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+    v=$(_pcnn_java_version "$c")
+    if [ -n "$v" ] && [ "$v" -ge 22 ]; then echo "$c"; return 0; fi
+  fi
+  return 1
+}
+if ! PCNN_JDK=$(_pcnn_find_jdk); then
+  echo "panama-cnn: needs a JDK 22 or newer (JDK 25 recommended, e.g. Temurin 25); none found in JAVA_HOME (${JAVA_HOME:-unset}), /usr/lib/jvm or PATH" >&2
+  exit 1
+fi
+export JAVA_HOME=$PCNN_JDK
+export PATH="$JAVA_HOME/bin:$PATH"
+# JVM flags every panama-cnn program needs: the Vector API (incubator) and native access for FFM.
+PCNN_JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
