@@ -14,6 +14,7 @@ import dev.panamacnn.train.FitOptions;
 import dev.panamacnn.train.History;
 import dev.panamacnn.train.Metric;
 import dev.panamacnn.train.ProgressBar;
+import dev.panamacnn.train.TrainingStopped;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -60,8 +61,29 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Train on the first N training images only.")
     Integer limit;
 
+    @Option(names = "--checkpoint-dir", description = "Where checkpoints go: at the end of every epoch, and every --checkpoint-every steps (default: ~/.cache/panama-cnn/checkpoints).")
+    Path checkpointDir;
+
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Also checkpoint every N steps (default: 0 = only at epoch ends).")
+    int checkpointEvery;
+
+    @Option(names = "--no-checkpoint", description = "Do not write checkpoints.")
+    boolean noCheckpoint;
+
+    @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint-dir (same settings as the interrupted run).")
+    boolean resume;
+
+    @Option(names = "--save", description = "Save the trained model (model.json, weights.bin, history.csv, history.json) into this folder.")
+    Path save;
+
     @Option(names = "--validation-split", defaultValue = "0", description = "Hold out this fraction of the training images (taken from the end) for validation each epoch (default: ${DEFAULT-VALUE}).")
     double validationSplit;
+
+    static Path defaultCheckpointDir() {
+        String env = System.getenv("PANAMA_CNN_DATA");
+        Path base = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "panama-cnn");
+        return base.resolve("checkpoints");
+    }
 
     @Override public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -72,6 +94,14 @@ final class TrainCommand implements Callable<Integer> {
         if (threads != null && threads < 1) throw new CommandLine.ParameterException(cl, "--threads must be >= 1, got " + threads);
         if (limit != null && limit < 1) throw new CommandLine.ParameterException(cl, "--limit must be >= 1, got " + limit);
         if (!(validationSplit >= 0 && validationSplit < 1)) throw new CommandLine.ParameterException(cl, "--validation-split must be in [0, 1), got " + validationSplit);
+        if (checkpointEvery < 0) throw new CommandLine.ParameterException(cl, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+        if (resume && noCheckpoint) throw new CommandLine.ParameterException(cl, "--resume and --no-checkpoint contradict each other");
+        Path ckpt = noCheckpoint ? null : (checkpointDir != null ? checkpointDir : defaultCheckpointDir());
+        if (ckpt != null) Dirs.requireWritableDir(ckpt, "--checkpoint-dir");
+        if (save != null) Dirs.requireWritableDir(save, "--save");
+        if (resume && !dev.panamacnn.io.Checkpoint.exists(ckpt)) {
+            throw new CommandLine.ParameterException(cl, "--resume: no checkpoint in " + ckpt + " (expected " + dev.panamacnn.io.Checkpoint.FILE + ")");
+        }
         Optimizer opt = switch (optimizer.toLowerCase(Locale.ROOT)) {
             case "adam" -> new Adam(learningRate);
             case "sgd" -> new SGD(learningRate, momentum);
@@ -102,8 +132,29 @@ final class TrainCommand implements Callable<Integer> {
                     train.size(), nThreads, batchSize, opt.name(), learningRate, seed, mnist.test().size());
             out.flush();
             boolean terminal = parent != null && parent.interactive;
+            TrainingStopped stop = new TrainingStopped();
+            Interrupts.onCtrlC(() -> {
+                out.println();
+                out.println("Stopping at the end of this step" + (ckpt != null ? " and writing a checkpoint" : "") + " (Ctrl-C again to quit at once) ...");
+                out.flush();
+                stop.request();
+            });
+            if (ckpt != null) out.println((resume ? "Resuming from " : "Checkpoints go to ") + ckpt);
+            out.flush();
             History h = model.fit(train, FitOptions.builder().batchSize(batchSize).epochs(epochs)
-                    .validationData(validation).verbose(false).callback(new ProgressBar(out, terminal)).build());
+                    .validationData(validation).verbose(false).callback(new ProgressBar(out, terminal))
+                    .checkpoint(ckpt, checkpointEvery).resume(resume).stopOn(stop).build());
+            if (h.stopped()) {
+                out.println("Training stopped." + (ckpt != null ? " Resume with: bin/panama-cnn train --resume --checkpoint-dir " + ckpt
+                        + " (and the same other options)" : " No checkpoint was written (--no-checkpoint)."));
+                out.flush();
+                return 130;
+            }
+            if (save != null) {
+                model.save(save);
+                HistoryFiles.write(h, save);
+                out.println("Saved the model to " + save);
+            }
             EvalResult r = model.evaluate(mnist.test(), 1000);
             double mean = h.epochSeconds().stream().mapToDouble(Double::doubleValue).average().orElse(0);
             out.printf(Locale.ROOT, "Mean epoch time: %.1f s%n", mean);

@@ -3,6 +3,8 @@ package dev.panamacnn.nn;
 import dev.panamacnn.backend.Exec;
 import dev.panamacnn.backend.Parallel;
 import dev.panamacnn.data.Dataset;
+import dev.panamacnn.io.Checkpoint;
+import dev.panamacnn.io.ModelIO;
 import dev.panamacnn.loss.Loss;
 import dev.panamacnn.ops.LossOps;
 import dev.panamacnn.optim.Optimizer;
@@ -14,8 +16,15 @@ import dev.panamacnn.train.FitOptions;
 import dev.panamacnn.train.History;
 import dev.panamacnn.train.Metric;
 import dev.panamacnn.train.ProgressBar;
+import dev.panamacnn.train.TrainingDivergedException;
 import dev.panamacnn.util.Rng;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -26,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.nio.file.Path;
 
 /**
  * A linear stack of layers, used like Keras' {@code Sequential}:
@@ -55,6 +65,9 @@ public final class Sequential implements AutoCloseable {
     private MemorySegment params, grads;
     private long paramCount;
     private Plan plan;
+    /** Per-layer forward/backward nanoseconds, and the optimizer's, when profiling is on. */
+    private long[] fwdNanos, bwdNanos;
+    private long optNanos, profiledSteps;
 
     public Sequential(Layer... layers) {
         for (Layer l : layers) add(l);
@@ -90,21 +103,9 @@ public final class Sequential implements AutoCloseable {
     public void compile(Optimizer optimizer, Loss loss, Metric... metrics) {
         if (optimizer == null || loss == null) throw new IllegalArgumentException("compile: optimizer and loss are required");
         if (this.optimizer != null) throw new IllegalStateException("compile() called twice");
-        if (layers.isEmpty()) throw new IllegalStateException("the model has no layers");
-        inputShape = layers.get(0).declaredInputShape();
-        if (inputShape == null) {
-            throw new IllegalStateException("the first layer needs an input shape, e.g. new Conv2D(32, 5, 5, Activation.RELU, Shape.of(28, 28, 1))");
-        }
-        Shape s = inputShape;
-        Map<String, Integer> counts = new HashMap<>();
-        for (Layer l : layers) {
-            String base = snake(l.kerasClassName());
-            int k = counts.merge(base, 1, Integer::sum) - 1;
-            l.setName(k == 0 ? base : base + "_" + k);
-            s = l.build(s);
-        }
+        build();
         Layer last = layers.get(layers.size() - 1);
-        if (loss == Loss.CATEGORICAL_CROSSENTROPY && (last.activation() != Activation.SOFTMAX || s.rank() != 1)) {
+        if (loss == Loss.CATEGORICAL_CROSSENTROPY && (last.activation() != Activation.SOFTMAX || last.outputShape().rank() != 1)) {
             throw new IllegalArgumentException("categorical_crossentropy needs a model that ends in a softmax layer, e.g. Dense(10, Activation.SOFTMAX)");
         }
         for (Layer l : layers) paramCount += l.paramCount();
@@ -128,6 +129,29 @@ public final class Sequential implements AutoCloseable {
         this.loss = loss;
         this.metrics = List.of(metrics);
         this.exec = new Exec(threads, arena);
+    }
+
+    /**
+     * Names the layers and infers every shape from the first layer's input shape, without allocating anything
+     * (so a model file can be checked against its weights before memory is committed). {@code compile} calls it.
+     */
+    public Sequential build() {
+        if (layers.isEmpty()) throw new IllegalStateException("the model has no layers");
+        if (inputShape != null) return this;
+        Shape in = layers.get(0).declaredInputShape();
+        if (in == null) {
+            throw new IllegalStateException("the first layer needs an input shape, e.g. new Conv2D(32, 5, 5, Activation.RELU, Shape.of(28, 28, 1))");
+        }
+        Shape s = in;
+        Map<String, Integer> counts = new HashMap<>();
+        for (Layer l : layers) {
+            String base = snake(l.kerasClassName());
+            int k = counts.merge(base, 1, Integer::sum) - 1;
+            l.setName(k == 0 ? base : base + "_" + k);
+            s = l.build(s);
+        }
+        inputShape = in;
+        return this;
     }
 
     private static String snake(String cls) {
@@ -222,8 +246,33 @@ public final class Sequential implements AutoCloseable {
     private void forward(Plan p, int n) {
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
-            if (!l.inPlace()) l.forward(exec, p.input(i), p.acts[i], n);
+            if (l.inPlace()) continue;
+            long t0 = fwdNanos != null ? System.nanoTime() : 0;
+            l.forward(exec, p.input(i), p.acts[i], n);
+            if (fwdNanos != null) fwdNanos[i] += System.nanoTime() - t0;
         }
+    }
+
+    /** Starts (or restarts) timing each layer's forward and backward pass and the optimizer. */
+    public void enableProfiling() {
+        fwdNanos = new long[layers.size()];
+        bwdNanos = new long[layers.size()];
+        optNanos = 0;
+        profiledSteps = 0;
+    }
+
+    /** Mean milliseconds per training step spent in each layer and the optimizer since {@link #enableProfiling()}. */
+    public String profile() {
+        if (fwdNanos == null) return "profiling is off";
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-18s %10s %10s  (ms per step, %d steps)%n", "layer", "forward", "backward", profiledSteps));
+        double st = Math.max(1, profiledSteps) * 1e6, tf = 0, tb = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            sb.append(String.format(Locale.ROOT, "%-18s %10.2f %10.2f%n", layers.get(i).name(), fwdNanos[i] / st, bwdNanos[i] / st));
+            tf += fwdNanos[i] / st; tb += bwdNanos[i] / st;
+        }
+        sb.append(String.format(Locale.ROOT, "%-18s %10.2f%n", optimizer.name(), optNanos / st));
+        sb.append(String.format(Locale.ROOT, "%-18s %10.2f %10.2f   total %.2f%n", "sum", tf, tb, tf + tb + optNanos / st));
+        return sb.toString();
     }
 
     private StepResult score(Plan p, int n) {
@@ -247,9 +296,13 @@ public final class Sequential implements AutoCloseable {
         for (int i = last; i >= 0; i--) {
             Layer l = layers.get(i);
             if (l.inPlace()) continue;
+            long t0 = bwdNanos != null ? System.nanoTime() : 0;
             l.backward(exec, p.input(i), p.acts[i], p.dacts[i], i == 0 ? null : p.dacts[i - 1], n, i == last);
+            if (bwdNanos != null) bwdNanos[i] += System.nanoTime() - t0;
         }
+        long t0 = bwdNanos != null ? System.nanoTime() : 0;
         optimizer.update(exec, params, grads, paramCount);
+        if (bwdNanos != null) { optNanos += System.nanoTime() - t0; profiledSteps++; }
         return r;
     }
 
@@ -284,51 +337,139 @@ public final class Sequential implements AutoCloseable {
         return fit(train, FitOptions.builder().batchSize(batchSize).epochs(epochs).build());
     }
 
-    /** Trains for {@code o.epochs()} epochs of shuffled mini-batches. */
+    /**
+     * Trains for {@code o.epochs()} epochs of shuffled mini-batches. With a checkpoint directory, a checkpoint is
+     * written at the end of every epoch (and every N steps if asked); with {@code resume}, training continues
+     * from that checkpoint, and the final weights are bit-identical to an uninterrupted run.
+     *
+     * @throws TrainingDivergedException when the loss or a parameter becomes NaN or infinite
+     * @throws UncheckedIOException when a checkpoint cannot be written or read
+     */
     public History fit(Dataset train, FitOptions o) {
         requireCompiled();
         checkInput(train.x(), "fit");
-        int total = train.size();
-        if (o.batchSize() > total) {
-            throw new IllegalArgumentException("batch size " + o.batchSize() + " is larger than the " + total + " training samples");
-        }
-        Plan p = plan(o.batchSize());
-        int steps = (total + o.batchSize() - 1) / o.batchSize();
-        List<Callback> cbs = new ArrayList<>();
-        if (o.verbose()) cbs.add(ProgressBar.toStdout());
-        cbs.addAll(o.callbacks());
+        int total = train.size(), bs = o.batchSize();
+        if (bs > total) throw new IllegalArgumentException("batch size " + bs + " is larger than the " + total + " training samples");
+        int steps = (total + bs - 1) / bs;
         int[] order = new int[total];
         for (int i = 0; i < total; i++) order[i] = i;
         Rng shuffle = new Rng(seed ^ 0x5DEECE66DL);
         History history = new History();
+        int startEpoch = 0, startStep = 0;
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        Path ckpt = o.checkpointDir();
+        if (o.resume() && Checkpoint.exists(ckpt)) {
+            Checkpoint.State st;
+            try {
+                st = Checkpoint.restore(ckpt, this, total, bs);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            order = st.order();
+            shuffle.setState(st.rngState());
+            startEpoch = st.epoch();
+            startStep = st.step();
+            lossSum = st.lossSum(); correct = st.correct(); seen = st.seen();
+            history.restore(st.history(), st.epochSeconds());
+        }
+        Plan p = plan(bs);
+        List<Callback> cbs = new ArrayList<>();
+        if (o.verbose()) cbs.add(ProgressBar.toStdout());
+        cbs.addAll(o.callbacks());
         for (Callback c : cbs) c.onTrainBegin(o.epochs(), steps);
-        for (int epoch = 0; epoch < o.epochs(); epoch++) {
+        boolean stopped = false;
+        for (int epoch = startEpoch; epoch < o.epochs() && !stopped; epoch++) {
             for (Callback c : cbs) c.onEpochBegin(epoch);
             long t0 = System.nanoTime();
-            if (o.shuffle()) shuffle.shuffle(order);
-            double lossSum = 0;
-            long correct = 0, seen = 0;
-            for (int step = 0; step < steps; step++) {
-                int from = step * o.batchSize(), n = Math.min(o.batchSize(), total - from);
+            int first = epoch == startEpoch ? startStep : 0;
+            if (first == 0) {
+                if (o.shuffle()) shuffle.shuffle(order);
+                lossSum = 0; correct = 0; seen = 0;
+            }
+            for (int step = first; step < steps; step++) {
+                int from = step * bs, n = Math.min(bs, total - from);
                 load(p, train.x(), train.y(), order, from, n);
                 StepResult r = trainPlanned(p, n);
+                checkFinite(r, epoch, step);
                 lossSum += r.lossSum(); correct += r.correct(); seen += n;
                 if (!cbs.isEmpty()) {
                     Map<String, Double> logs = logs(lossSum / seen, (double) correct / seen);
                     for (Callback c : cbs) c.onBatchEnd(epoch, step, logs);
                 }
+                boolean last = step + 1 == steps;
+                boolean stop = o.stop() != null && o.stop().requested();
+                if (!last && ckpt != null && (stop || (o.checkpointEverySteps() > 0 && (step + 1) % o.checkpointEverySteps() == 0))) {
+                    checkpoint(ckpt, new Checkpoint.State(epoch, step + 1, o.epochs(), bs, order, shuffle.state(), lossSum, correct, seen,
+                            history.history(), history.epochSeconds()));
+                }
+                if (stop && !last) { stopped = true; break; }
             }
+            if (stopped) break;
             Map<String, Double> logs = logs(lossSum / seen, (double) correct / seen);
             if (o.validation() != null) {
-                EvalResult v = evaluate(o.validation(), o.batchSize());
+                EvalResult v = evaluate(o.validation(), bs);
                 logs.put("val_loss", v.loss());
                 if (metrics.contains(Metric.ACCURACY)) logs.put("val_accuracy", v.accuracy());
             }
             history.add(logs, (System.nanoTime() - t0) / 1e9);
+            if (ckpt != null) {
+                checkpoint(ckpt, new Checkpoint.State(epoch + 1, 0, o.epochs(), bs, order, shuffle.state(), 0, 0, 0,
+                        history.history(), history.epochSeconds()));
+            }
             for (Callback c : cbs) c.onEpochEnd(epoch, logs);
+            if (o.stop() != null && o.stop().requested()) stopped = true;
         }
+        history.setStopped(stopped);
         for (Callback c : cbs) c.onTrainEnd(history);
         return history;
+    }
+
+    private void checkpoint(Path dir, Checkpoint.State s) {
+        try {
+            Checkpoint.write(dir, this, s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(new IOException("cannot write checkpoint in " + dir + ": " + e.getMessage(), e));
+        }
+    }
+
+    /** Stops training on a NaN or infinite loss, gradient or parameter, naming the step and the layer. */
+    private void checkFinite(StepResult r, int epoch, int step) {
+        long badParam = firstNonFinite(params, paramCount);
+        long badGrad = firstNonFinite(grads, paramCount);
+        if (Double.isFinite(r.lossSum()) && badParam < 0 && badGrad < 0) return;
+        StringBuilder sb = new StringBuilder("training diverged at epoch ").append(epoch + 1).append(", step ").append(step + 1)
+                .append(" (iteration ").append(optimizer.iterations()).append("): ");
+        sb.append(Double.isFinite(r.lossSum()) ? "loss " + r.loss() : "loss is " + r.loss());
+        if (badGrad >= 0) sb.append("; first non-finite gradient in ").append(paramName(badGrad));
+        if (badParam >= 0) sb.append("; first non-finite parameter in ").append(paramName(badParam));
+        sb.append(". Try a lower learning rate; the last checkpoint (if any) was left as it was.");
+        throw new TrainingDivergedException(sb.toString());
+    }
+
+    private static long firstNonFinite(MemorySegment s, long n) {
+        VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
+        long i = 0;
+        for (; i <= n - sp.length(); i += sp.length()) {
+            FloatVector v = FloatVector.fromMemorySegment(sp, s, i * 4, java.nio.ByteOrder.nativeOrder());
+            if (v.sub(v).compare(VectorOperators.NE, 0f).anyTrue()) break;
+        }
+        for (; i < n; i++) if (!Float.isFinite(s.getAtIndex(F, i))) return i;
+        return -1;
+    }
+
+    /** {@code layer/param[index]} for a flat parameter index. */
+    public String paramName(long flat) {
+        for (int li = layers.size() - 1; li >= 0; li--) {
+            Layer l = layers.get(li);
+            if (l.paramCount() == 0 || flat < l.paramOffset) continue;
+            long off = l.paramOffset;
+            for (Layer.ParamSpec ps : l.paramSpecs()) {
+                if (flat < off + ps.size()) return l.name() + "/" + ps.name() + "[" + (flat - off) + "]";
+                off += ps.size();
+            }
+        }
+        return "parameter " + flat;
     }
 
     private Map<String, Double> logs(double loss, double acc) {
@@ -386,6 +527,17 @@ public final class Sequential implements AutoCloseable {
         int[] r = new int[n];
         for (int i = 0; i < n; i++) r[i] = LossOps.argmax(p.segment(), (long) i * c, c);
         return r;
+    }
+
+    /** Saves {@code model.json} and {@code weights.bin} into {@code dir}, atomically. */
+    public void save(Path dir) throws IOException {
+        requireCompiled();
+        ModelIO.save(this, dir);
+    }
+
+    /** Loads a model saved with {@link #save}, validated; it predicts exactly as the saved one did. */
+    public static Sequential load(Path dir) throws IOException {
+        return ModelIO.load(dir);
     }
 
     @Override public void close() {

@@ -17,9 +17,11 @@ import java.nio.ByteOrder;
  * as {@code A[k*lda + i]}. {@code op(B)} is {@code K x N}: {@code B[k*ldb + j]}, or {@code B[j*ldb + k]}
  * when {@code transB}. All offsets and leading dimensions count floats, not bytes.
  *
- * <p>The structure is the classic Goto/BLIS one: B is packed into {@code KC x NR} column panels, A into
- * {@code MR x KC} row panels, and a register-blocked micro-kernel keeps an {@code MR x NR} tile of C in
- * {@code 2*MR} vector registers while streaming the panels. Each element of C is always produced by the same
+ * <p>The structure is the classic Goto/BLIS one: B is packed into {@code KC x NR} column panels and a
+ * register-blocked micro-kernel keeps an {@code MR x NR} tile of C in {@code 2*MR} vector registers while
+ * streaming a B panel and broadcasting A's elements. A is not packed: the kernel broadcasts its elements
+ * straight from the source with a row and a column stride (packing A cost more than it saved at this
+ * network's sizes); only a ragged last row panel is copied, zero-padded. Each element of C is always produced by the same
  * sequence of floating-point operations (K in blocks of {@link #KC}, in order), whatever way the work is split
  * between threads, so parallel results are bit-identical to serial ones.
  *
@@ -73,23 +75,33 @@ public final class Gemm {
                 packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB);
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    packA(transA, a, aOff, lda, ic, pc, mc, kc, s.packA);
+                    // A is read in place (no packing) for full MR-row panels: element (i, k) sits at
+                    // aOff + i*rs + k*ks. Only a ragged last panel is packed, zero-padded, into s.packA.
+                    long rs = transA ? 1 : lda, ks = transA ? lda : 1;
+                    int fullRows = (mc / MR) * MR;
+                    if (fullRows < mc) packA(transA, a, aOff, lda, ic + fullRows, pc, mc - fullRows, kc, s.packA);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         long pbOff = (long) (jr / NR) * kc * NR * 4;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            long paOff = (long) (ir / MR) * kc * MR * 4;
+                            MemorySegment as;
+                            long aByte, rsB, ksB;
+                            if (mr == MR) {
+                                as = a; aByte = (aOff + (ic + ir) * rs + pc * ks) * 4; rsB = rs * 4; ksB = ks * 4;
+                            } else {
+                                as = s.packA; aByte = 0; rsB = 4; ksB = MR * 4L;
+                            }
                             long cByte = (cOff + (long) (ic + ir) * ldc + jc + jr) * 4;
                             if (VECTOR) {
                                 if (mr == MR && nr == NR) {
-                                    kernelVector(s.packA, paOff, s.packB, pbOff, kc, c, cByte, (long) ldc * 4, acc);
+                                    kernelVector(as, aByte, rsB, ksB, s.packB, pbOff, kc, c, cByte, (long) ldc * 4, acc);
                                 } else {
-                                    kernelVector(s.packA, paOff, s.packB, pbOff, kc, s.tile, 0, NR * 4L, false);
+                                    kernelVector(as, aByte, rsB, ksB, s.packB, pbOff, kc, s.tile, 0, NR * 4L, false);
                                     addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
                                 }
                             } else {
-                                kernelScalar(s.packA, paOff, s.packB, pbOff, kc, c, cByte, ldc, mr, nr, acc);
+                                kernelScalar(as, aByte, rsB, ksB, s.packB, pbOff, kc, c, cByte, ldc, mr, nr, acc);
                             }
                         }
                     }
@@ -188,7 +200,7 @@ public final class Gemm {
      * straight to {@code c}; partial edge tiles are written to a scratch tile by the caller. (Keep the
      * stores inline: routing them through a helper method made C2 keep the accumulators boxed, 10x slower.)
      */
-    static void kernelVector(MemorySegment pa, long paOff, MemorySegment pb, long pbOff, int kc,
+    static void kernelVector(MemorySegment pa, long paOff, long rs, long ks, MemorySegment pb, long pbOff, int kc,
                              MemorySegment c, long cByte, long ldcBytes, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -202,17 +214,17 @@ public final class Gemm {
             FloatVector b1 = FloatVector.fromMemorySegment(S, pb, bo + L * 4L, NO);
             FloatVector a0 = FloatVector.broadcast(S, pa.get(F, ao));
             c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, pa.get(F, ao + 4));
+            FloatVector a1 = FloatVector.broadcast(S, pa.get(F, ao + rs));
             c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, pa.get(F, ao + 8));
+            FloatVector a2 = FloatVector.broadcast(S, pa.get(F, ao + 2 * rs));
             c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, pa.get(F, ao + 12));
+            FloatVector a3 = FloatVector.broadcast(S, pa.get(F, ao + 3 * rs));
             c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
-            FloatVector a4 = FloatVector.broadcast(S, pa.get(F, ao + 16));
+            FloatVector a4 = FloatVector.broadcast(S, pa.get(F, ao + 4 * rs));
             c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
-            FloatVector a5 = FloatVector.broadcast(S, pa.get(F, ao + 20));
+            FloatVector a5 = FloatVector.broadcast(S, pa.get(F, ao + 5 * rs));
             c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
-            ao += MR * 4L;
+            ao += ks;
             bo += NR * 4L;
         }
         long r = cByte;
@@ -244,16 +256,16 @@ public final class Gemm {
     }
 
     /** Scalar micro-kernel with the same operation order per element (fma, then one add into C). */
-    static void kernelScalar(MemorySegment pa, long paOff, MemorySegment pb, long pbOff, int kc,
+    static void kernelScalar(MemorySegment pa, long paOff, long rs, long ks, MemorySegment pb, long pbOff, int kc,
                              MemorySegment c, long cByte, int ldc, int mr, int nr, boolean acc) {
         float[] t = new float[MR * NR];
         long ao = paOff, bo = pbOff;
         for (int kk = 0; kk < kc; kk++) {
-            for (int i = 0; i < MR; i++) {
-                float av = pa.get(F, ao + i * 4L);
+            for (int i = 0; i < mr; i++) {
+                float av = pa.get(F, ao + i * rs);
                 for (int j = 0; j < NR; j++) t[i * NR + j] = Math.fma(av, pb.get(F, bo + j * 4L), t[i * NR + j]);
             }
-            ao += MR * 4L;
+            ao += ks;
             bo += NR * 4L;
         }
         for (int i = 0; i < mr; i++) {

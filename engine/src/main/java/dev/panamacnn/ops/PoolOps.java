@@ -1,5 +1,11 @@
 package dev.panamacnn.ops;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -14,6 +20,9 @@ import static dev.panamacnn.ops.Vec.F;
 public final class PoolOps {
     private PoolOps() {}
     static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    static final VectorSpecies<Float> S = Vec.S;
+    static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, S.vectorShape());
+    static final IntVector IOTA = IntVector.zero(IS).addIndex(1);
 
     public static void maxPoolForward(MemorySegment x, long xOff, int n, int h, int w, int c, int ph, int pw, int sh, int sw,
                                       int oh, int ow, MemorySegment y, long yOff, MemorySegment argmax, long amOff) {
@@ -24,7 +33,25 @@ public final class PoolOps {
                 for (int ox = 0; ox < ow; ox++) {
                     long o = ((long) oy * ow + ox) * c;
                     long first = ((long) (oy * sh) * w + (long) ox * sw) * c;
-                    for (int ch = 0; ch < c; ch++) {
+                    int ch = 0;
+                    // channels in vector lanes: running max and the index of its first occurrence
+                    for (; ch <= c - Vec.L; ch += Vec.L) {
+                        FloatVector best = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                        IntVector bi = IOTA.add((int) (first + ch));
+                        for (int i = 0; i < ph; i++) {
+                            long r = ((long) (oy * sh + i) * w + (long) ox * sw) * c + ch;
+                            for (int j = 0; j < pw; j++) {
+                                long idx = r + (long) j * c;
+                                FloatVector v = FloatVector.fromMemorySegment(S, x, (xs + idx) * 4, Vec.NO);
+                                VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
+                                best = best.blend(v, gt);
+                                bi = bi.blend(IOTA.add((int) idx), gt.cast(IS));
+                            }
+                        }
+                        best.intoMemorySegment(y, (ys + o + ch) * 4, Vec.NO);
+                        bi.intoMemorySegment(argmax, (as + o + ch) * 4, Vec.NO);
+                    }
+                    for (; ch < c; ch++) {
                         float best = Float.NEGATIVE_INFINITY;
                         int bi = (int) (first + ch);
                         for (int i = 0; i < ph; i++) {

@@ -10,10 +10,23 @@ import java.util.Map;
 public final class History {
     private final Map<String, List<Double>> values = new LinkedHashMap<>();
     private final List<Double> epochSeconds = new ArrayList<>();
+    private boolean stopped;
+
+    /** True when training was stopped early (Ctrl-C) rather than running all its epochs. */
+    public boolean stopped() { return stopped; }
+    public void setStopped(boolean s) { stopped = s; }
 
     public void add(Map<String, Double> logs, double seconds) {
         logs.forEach((k, v) -> values.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
         epochSeconds.add(seconds);
+    }
+
+    /** Replaces the contents (used when resuming from a checkpoint). */
+    public void restore(Map<String, List<Double>> v, List<Double> seconds) {
+        values.clear();
+        v.forEach((k, l) -> values.put(k, new ArrayList<>(l)));
+        epochSeconds.clear();
+        epochSeconds.addAll(seconds);
     }
 
     public List<Double> get(String key) { return Collections.unmodifiableList(values.getOrDefault(key, List.of())); }

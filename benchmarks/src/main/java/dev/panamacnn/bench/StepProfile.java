@@ -1,0 +1,38 @@
+package dev.panamacnn.bench;
+
+import dev.panamacnn.loss.Loss;
+import dev.panamacnn.nn.Models;
+import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.optim.Adam;
+import dev.panamacnn.tensor.Shape;
+import dev.panamacnn.tensor.Tensor;
+import dev.panamacnn.train.Metric;
+import dev.panamacnn.util.Rng;
+
+import java.lang.foreign.Arena;
+
+/**
+ * Where a training step's time goes, layer by layer: {@code StepProfile [batch] [threads] [steps]}.
+ * Runs warm-up steps first, then profiles; a diagnostic, not a benchmark (use JMH for comparisons).
+ */
+public final class StepProfile {
+    public static void main(String[] args) {
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 128;
+        int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 100;
+        try (Arena arena = Arena.ofShared(); Sequential model = Models.kerasMnistTutorial().seed(1).threads(threads)) {
+            model.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+            Tensor x = Tensor.allocate(arena, Shape.of(batch, 28, 28, 1)), y = Tensor.allocate(arena, Shape.of(batch, 10));
+            Rng r = new Rng(2);
+            for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
+            for (int i = 0; i < batch; i++) y.set(i * 10L + r.nextInt(10), 1f);
+            for (int i = 0; i < 60; i++) model.trainOnBatch(x, y);
+            model.enableProfiling();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) model.trainOnBatch(x, y);
+            double ms = (System.nanoTime() - t0) / 1e6 / steps;
+            System.out.print(model.profile());
+            System.out.printf("wall %.2f ms/step, %.0f images/s (batch %d, %d threads)%n", ms, batch * 1000 / ms, batch, threads);
+        }
+    }
+}
