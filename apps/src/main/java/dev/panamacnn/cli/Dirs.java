@@ -13,7 +13,9 @@ final class Dirs {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new IOException(option + " " + dir + ": cannot create the folder (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+            String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+            throw new IOException(option + " " + dir + ": cannot create the folder (" + why + ")");
         }
         if (!Files.isWritable(dir)) throw new IOException(option + " " + dir + ": folder is not writable");
         Path probe;

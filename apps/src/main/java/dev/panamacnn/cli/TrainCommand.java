@@ -97,8 +97,6 @@ final class TrainCommand implements Callable<Integer> {
         if (checkpointEvery < 0) throw new CommandLine.ParameterException(cl, "--checkpoint-every must be >= 0, got " + checkpointEvery);
         if (resume && noCheckpoint) throw new CommandLine.ParameterException(cl, "--resume and --no-checkpoint contradict each other");
         Path ckpt = noCheckpoint ? null : (checkpointDir != null ? checkpointDir : defaultCheckpointDir());
-        if (ckpt != null) Dirs.requireWritableDir(ckpt, "--checkpoint-dir");
-        if (save != null) Dirs.requireWritableDir(save, "--save");
         if (resume && !dev.panamacnn.io.Checkpoint.exists(ckpt)) {
             throw new CommandLine.ParameterException(cl, "--resume: no checkpoint in " + ckpt + " (expected " + dev.panamacnn.io.Checkpoint.FILE + ")");
         }
@@ -107,6 +105,8 @@ final class TrainCommand implements Callable<Integer> {
             case "sgd" -> new SGD(learningRate, momentum);
             default -> throw new CommandLine.ParameterException(cl, "--optimizer must be adam or sgd, got '" + optimizer + "'");
         };
+        if (ckpt != null) Dirs.requireWritableDir(ckpt, "--checkpoint-dir");
+        if (save != null) Dirs.requireWritableDir(save, "--save");
         Path dir = dataDir != null ? dataDir : Mnist.defaultDir();
         Mnist mnist = Mnist.load(dir, !offline, msg -> { out.println(msg); out.flush(); });
         Dataset train = mnist.train();

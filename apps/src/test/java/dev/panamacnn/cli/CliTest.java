@@ -45,9 +45,17 @@ class CliTest {
     @Test
     void trainsEndToEndOnIdxFiles() throws Exception {
         SyntheticDigits.write(dir, 1200, 300, 4);
+        Path model = dir.resolve("model");
         Result r = run("train", "--data-dir", dir.toString(), "--limit", "1000", "--epochs", "2", "--batch-size", "50",
-                "--threads", "2", "--seed", "3", "--validation-split", "0.1");
+                "--threads", "2", "--seed", "3", "--validation-split", "0.1", "--checkpoint-dir", dir.resolve("ckpt").toString(),
+                "--save", model.toString());
         assertEquals(0, r.code(), r.err());
+        assertTrue(Files.exists(dir.resolve("ckpt").resolve("checkpoint.pcnn")));
+        assertTrue(Files.readString(model.resolve("history.csv")).startsWith("epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,"));
+        Result ev = run("evaluate", "--model", model.toString(), "--data-dir", dir.toString(), "--offline");
+        assertEquals(0, ev.code(), ev.err());
+        assertTrue(r.out().contains(ev.out().lines().filter(l -> l.startsWith("Test accuracy")).findFirst().orElseThrow()),
+                "the saved model scores what the trained one did: " + ev.out());
         assertTrue(r.out().contains("Epoch 2/2"), r.out());
         assertTrue(r.out().contains("18/18 [==============================]"), r.out());
         assertTrue(r.out().contains("val_accuracy"), r.out());
@@ -74,19 +82,64 @@ class CliTest {
     @Test
     void dataProblemsGetOneLine() throws Exception {
         Path empty = Files.createDirectories(dir.resolve("empty"));
-        assertOneCleanError(run("train", "--data-dir", empty.toString(), "--offline"), 1, "MNIST files not found in " + empty);
+        assertOneCleanError(run("train", "--data-dir", empty.toString(), "--offline", "--no-checkpoint"), 1, "MNIST files not found in " + empty);
         Path file = Files.writeString(dir.resolve("afile"), "x");
-        assertOneCleanError(run("train", "--data-dir", file.toString()), 1, "not a directory");
+        assertOneCleanError(run("train", "--data-dir", file.toString(), "--no-checkpoint"), 1, "not a directory");
 
         Path bad = dir.resolve("bad");
         SyntheticDigits.write(bad, 100, 20, 1);
         byte[] b = Files.readAllBytes(bad.resolve(Mnist.TRAIN_IMAGES));
         Files.write(bad.resolve(Mnist.TRAIN_IMAGES), java.util.Arrays.copyOf(b, b.length - 7));
-        assertOneCleanError(run("train", "--data-dir", bad.toString(), "--offline"), 1, Mnist.TRAIN_IMAGES, "truncated");
+        assertOneCleanError(run("train", "--data-dir", bad.toString(), "--offline", "--no-checkpoint"), 1, Mnist.TRAIN_IMAGES, "truncated");
 
         Path small = dir.resolve("small");
         SyntheticDigits.write(small, 100, 20, 1);
-        assertOneCleanError(run("train", "--data-dir", small.toString(), "--limit", "500"), 2, "--limit 500 is larger than the 100");
-        assertOneCleanError(run("train", "--data-dir", small.toString(), "--batch-size", "128"), 2, "--batch-size 128 is larger than the 100");
+        assertOneCleanError(run("train", "--data-dir", small.toString(), "--limit", "500", "--no-checkpoint"), 2, "--limit 500 is larger than the 100");
+        assertOneCleanError(run("train", "--data-dir", small.toString(), "--batch-size", "128", "--no-checkpoint"), 2, "--batch-size 128 is larger than the 100");
+        assertOneCleanError(run("train", "--data-dir", small.toString(), "--checkpoint-dir", file.resolve("sub").toString()), 1, "--checkpoint-dir", "cannot create the folder");
+        assertOneCleanError(run("train", "--data-dir", small.toString(), "--checkpoint-dir", file.toString()), 1, "not a directory");
+        assertOneCleanError(run("train", "--data-dir", small.toString(), "--checkpoint-dir", dir.resolve("none").toString(), "--resume"), 2, "--resume: no checkpoint in");
+        assertOneCleanError(run("train", "--resume", "--no-checkpoint"), 2, "contradict");
+        assertOneCleanError(run("train", "--checkpoint-every", "-1"), 2, "--checkpoint-every must be >= 0");
+        assertOneCleanError(run("evaluate", "--model", dir.resolve("nomodel").toString()), 1, "no such model directory");
+        Path fakeModel = Files.createDirectories(dir.resolve("fake"));
+        Files.writeString(fakeModel.resolve("model.json"), "{\"class_name\": \"Sequential\"");
+        assertOneCleanError(run("evaluate", "--model", fakeModel.toString()), 1, "model.json", "not valid JSON");
+    }
+
+    @Test
+    void ctrlCStopsWithACheckpointAndResumeFinishes() throws Exception {
+        Path data = dir.resolve("data"), ckpt = dir.resolve("ckpt");
+        SyntheticDigits.write(data, 1000, 100, 5);
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String[] args = {"train", "--data-dir", data.toString(), "--offline", "--epochs", "30", "--batch-size", "50",
+                "--checkpoint-dir", ckpt.toString(), "--threads", "2"};
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(javaBin, "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), PanamaCnn.class.getName()));
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        StringBuilder out = new StringBuilder();
+        try (var r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+            String line;
+            boolean sent = false;
+            while ((line = r.readLine()) != null) {
+                out.append(line).append('\n');
+                if (!sent && line.startsWith("Epoch 2/")) {
+                    new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+                    sent = true;
+                }
+            }
+        }
+        assertEquals(130, p.waitFor(), out.toString());
+        assertTrue(out.toString().contains("Stopping at the end of this step and writing a checkpoint"), out.toString());
+        assertTrue(out.toString().contains("Training stopped. Resume with: bin/panama-cnn train --resume --checkpoint-dir " + ckpt), out.toString());
+        assertTrue(Files.exists(ckpt.resolve("checkpoint.pcnn")));
+        String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
+        resume[args.length] = "--resume";
+        resume[5] = "3";   // fewer epochs, so the test stays short: resuming at epoch 2 of 3
+        Result r = run(resume);
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("Resuming from " + ckpt), r.out());
+        assertTrue(r.out().contains("Epoch 3/3") && !r.out().contains("Epoch 1/3"), r.out());
     }
 }

@@ -49,12 +49,12 @@ public final class IdxReader {
             int b0 = raw.read(), b1 = raw.read();
             raw.reset();
             boolean gzip = b0 == 0x1f && b1 == 0x8b;
-            InputStream in = gzip ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw;
             String where = gzip ? " of the decompressed data" : "";
             try {
+                InputStream in = gzip ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw;
                 return parse(path, in, gzip, fileSize, expectedRank, where);
             } catch (ZipException | EOFException e) {
-                if (e instanceof EOFException && !gzip) throw e;
+                if (!gzip) throw e;
                 throw new IdxFormatException(path, "corrupt gzip data: " + e.getMessage());
             }
         }

@@ -36,6 +36,10 @@ public final class Checkpoint {
 
     public static void write(Path dir, Sequential model, State s) throws IOException {
         Files.createDirectories(dir);
+        // a process killed mid-write leaves its temp file behind; it was never renamed, so it is garbage
+        try (var old = Files.newDirectoryStream(dir, "." + FILE + ".*.tmp")) {
+            for (Path t : old) Files.deleteIfExists(t);
+        }
         TensorFile tf = new TensorFile();
         ObjectNode m = tf.meta();
         m.put("kind", "checkpoint");
