@@ -27,3 +27,7 @@ export JAVA_HOME=$PCNN_JDK
 export PATH="$JAVA_HOME/bin:$PATH"
 # JVM flags every panama-cnn program needs: the Vector API (incubator) and native access for FFM.
 PCNN_JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+# Maven's own libraries call sun.misc.Unsafe, which JDK 24+ warns about on every run: allow it quietly.
+if [ "$(_pcnn_java_version "$JAVA_HOME")" -ge 24 ] 2>/dev/null; then
+  case " ${MAVEN_OPTS:-} " in *sun-misc-unsafe-memory-access*) ;; *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;; esac
+fi

@@ -108,6 +108,27 @@ class FuzzTest {
         }
     }
 
+    @Test
+    void digitImages() throws Exception {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(30, 20, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 5; y < 15; y++) for (int x = 10; x < 14; x++) img.setRGB(x, y, 0xFFFFFF);
+        byte[][] seeds = new byte[3][];
+        for (int k = 0; k < 2; k++) {
+            java.io.ByteArrayOutputStream bo = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(img, k == 0 ? "png" : "bmp", bo);
+            seeds[k] = bo.toByteArray();
+        }
+        StringBuilder pgm = new StringBuilder("P5 30 20 255\n");
+        byte[] head = pgm.toString().getBytes(StandardCharsets.US_ASCII);
+        seeds[2] = Arrays.copyOf(head, head.length + 600);
+        for (int i = 0; i < 100; i++) seeds[2][head.length + 200 + i] = (byte) 250;
+        Path p = dir.resolve("fuzz-image");
+        for (int i = 0; i < 1200; i++) {
+            Files.write(p, mutate(seeds[i % 3]));
+            expectCleanOutcome(p, dev.panamacnn.data.DigitImages::load, dev.panamacnn.data.DigitImages.ImageFormatException.class, "image case " + i);
+        }
+    }
+
     Path savedModel() throws Exception {
         Path data = dir.resolve("data");
         SyntheticDigits.write(data, 64, 8, 2);
