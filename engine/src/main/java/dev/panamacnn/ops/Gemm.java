@@ -124,10 +124,12 @@ public final class Gemm {
             gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc, scratch[0]);
             return;
         }
+        // Split N first: a task then packs only its own columns of B (A is read in place), so nothing is
+        // packed twice. Split M only when N has too few panels (then each task repacks all of B, which is small).
         int target = threads * 4;
         int mUnits = (m + MR - 1) / MR, nUnits = (n + NR - 1) / NR;
-        int mParts = Math.min(mUnits, target), nParts = 1;
-        if (mParts < target) nParts = Math.min(nUnits, (target + mParts - 1) / mParts);
+        int nParts = Math.min(nUnits, target), mParts = 1;
+        if (nParts < target) mParts = Math.min(mUnits, (target + nParts - 1) / nParts);
         int mStep = ((mUnits + mParts - 1) / mParts) * MR;
         int nStep = ((nUnits + nParts - 1) / nParts) * NR;
         int mBlocks = (m + mStep - 1) / mStep, nBlocks = (n + nStep - 1) / nStep;
