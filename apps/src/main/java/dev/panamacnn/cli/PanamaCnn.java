@@ -12,7 +12,7 @@ import java.nio.file.NoSuchFileException;
 /** The {@code panama-cnn} command line. */
 @Command(name = "panama-cnn", mixinStandardHelpOptions = true, versionProvider = PanamaCnn.Version.class,
         description = "Train and run convolutional networks on the JDK's Vector and FFM APIs.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, ShowCommand.class, ReportCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
 public final class PanamaCnn implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -68,10 +68,7 @@ public final class PanamaCnn implements Runnable {
 
     static final class Version implements CommandLine.IVersionProvider {
         @Override public String[] getVersion() {
-            String v = PanamaCnn.class.getPackage().getImplementationVersion();
-            return new String[] {"panama-cnn " + (v == null ? "0.1.0-SNAPSHOT" : v),
-                    "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")",
-                    "Vector species: " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED};
+            return new String[] {dev.panamacnn.Version.describe()};
         }
     }
 }

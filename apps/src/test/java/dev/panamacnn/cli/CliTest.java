@@ -56,6 +56,22 @@ class CliTest {
         assertEquals(0, ev.code(), ev.err());
         assertTrue(r.out().contains(ev.out().lines().filter(l -> l.startsWith("Test accuracy")).findFirst().orElseThrow()),
                 "the saved model scores what the trained one did: " + ev.out());
+
+        Path pics = dir.resolve("pics");
+        Result rep = run("report", "--model", model.toString(), "--data-dir", dir.toString(), "--offline", "--out", pics.toString());
+        assertEquals(0, rep.code(), rep.err());
+        assertEquals(640, javax.imageio.ImageIO.read(pics.resolve("confusion.png").toFile()).getWidth());
+        assertEquals(1200, javax.imageio.ImageIO.read(pics.resolve("training-curves.png").toFile()).getWidth());
+        assertTrue(rep.out().contains("Test accuracy: "), rep.out());
+        Result show = run("show", "--index", "3", "--ascii", "--data-dir", dir.toString(), "--out", pics.resolve("d3.png").toString());
+        assertEquals(0, show.code(), show.err());
+        assertEquals(224, javax.imageio.ImageIO.read(pics.resolve("d3.png").toFile()).getWidth());
+        assertEquals(28 + 1, show.out().lines().filter(l -> !l.startsWith("warning:")).count(), "28 rows of characters and one line of text: " + show.out());
+        Result grid = run("show", "--grid", "3x5", "--data-dir", dir.toString(), "--out", pics.resolve("g.png").toString());
+        assertEquals(0, grid.code(), grid.err());
+        assertTrue(javax.imageio.ImageIO.read(pics.resolve("g.png").toFile()).getWidth() > 5 * 28);
+        assertOneCleanError(run("show", "--grid", "0x5", "--data-dir", dir.toString()), 2, "--grid");
+        assertOneCleanError(run("show", "--data-dir", dir.toString()), 2, "either --index N or --grid");
         assertTrue(r.out().contains("Epoch 2/2"), r.out());
         assertTrue(r.out().contains("18/18 [==============================]"), r.out());
         assertTrue(r.out().contains("val_accuracy"), r.out());
