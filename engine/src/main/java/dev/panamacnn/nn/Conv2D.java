@@ -28,7 +28,7 @@ public final class Conv2D extends Layer {
 
     private int h, w, c, oh, ow, k, chunkSamples;
     private MemorySegment[] cols, dcols;
-    private MemorySegment partials;
+    private MemorySegment partials, packedW, packedWT;
 
     public Conv2D(int filters, int kh, int kw, Activation activation) {
         this(filters, kh, kw, 1, 1, activation, null);
@@ -98,6 +98,8 @@ public final class Conv2D extends Layer {
             dcols[i] = Tensor.allocateFloats(arena, rows * k);
         }
         partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
+        packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, filters));
+        packedWT = Tensor.allocateFloats(arena, Gemm.packedSize(filters, k));
     }
 
     @Override void forward(Exec ex, MemorySegment in, MemorySegment out, int n) {
@@ -105,13 +107,13 @@ public final class Conv2D extends Layer {
         long inSize = (long) h * w * c, outSize = (long) oh * ow * filters;
         long kOff = paramOffset, bOff = paramOffset + (long) k * filters;
         Gemm.Scratch[] gs = ex.gemmScratch();
+        Gemm.packB(false, k, filters, params, kOff, filters, packedW);   // once, shared by every chunk
         ex.pool().forEach(groups, (g, wk) -> {
             int s1 = groupStart(g + 1, groups, n);
             for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
                 int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
                 ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
-                Gemm.gemm(false, false, rows, filters, k, cols[wk], 0, k, params, kOff, filters,
-                        false, out, s * outSize, filters, gs[wk]);
+                Gemm.gemmPacked(false, rows, filters, k, cols[wk], 0, k, packedW, false, out, s * outSize, filters, gs[wk]);
                 ActivationOps.biasActivationForward(out, s * outSize, rows, filters, params, bOff, activation);
             }
         });
@@ -123,6 +125,7 @@ public final class Conv2D extends Layer {
         long inSize = (long) h * w * c, outSize = (long) oh * ow * filters;
         long kOff = paramOffset, per = (long) k * filters + filters;
         Gemm.Scratch[] gs = ex.gemmScratch();
+        if (dIn != null) Gemm.packB(true, filters, k, params, kOff, filters, packedWT);   // Wᵀ, once
         ex.pool().forEach(groups, (g, wk) -> {
             long pw = g * per;
             int s1 = groupStart(g + 1, groups, n);
@@ -136,7 +139,7 @@ public final class Conv2D extends Layer {
                 if (first) Vec.zero(partials, pw + (long) k * filters, filters);
                 Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
                 if (dIn != null) {
-                    Gemm.gemm(false, true, rows, k, filters, dOut, o, filters, params, kOff, filters, false, dcols[wk], 0, k, gs[wk]);
+                    Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs[wk]);
                     Vec.zero(dIn, s * inSize, cnt * inSize);
                     ConvOps.col2imAdd(dcols[wk], 0, cnt, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
                 }

@@ -71,39 +71,75 @@ public final class Gemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                boolean acc = accumulate || pc > 0;
                 packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB);
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    // A is read in place (no packing) for full MR-row panels: element (i, k) sits at
-                    // aOff + i*rs + k*ks. Only a ragged last panel is packed, zero-padded, into s.packA.
-                    long rs = transA ? 1 : lda, ks = transA ? lda : 1;
-                    int fullRows = (mc / MR) * MR;
-                    if (fullRows < mc) packA(transA, a, aOff, lda, ic + fullRows, pc, mc - fullRows, kc, s.packA);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = Math.min(NR, nc - jr);
-                        long pbOff = (long) (jr / NR) * kc * NR * 4;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            MemorySegment as;
-                            long aByte, rsB, ksB;
-                            if (mr == MR) {
-                                as = a; aByte = (aOff + (ic + ir) * rs + pc * ks) * 4; rsB = rs * 4; ksB = ks * 4;
-                            } else {
-                                as = s.packA; aByte = 0; rsB = 4; ksB = MR * 4L;
-                            }
-                            long cByte = (cOff + (long) (ic + ir) * ldc + jc + jr) * 4;
-                            if (VECTOR) {
-                                if (mr == MR && nr == NR) {
-                                    kernelVector(as, aByte, rsB, ksB, s.packB, pbOff, kc, c, cByte, (long) ldc * 4, acc);
-                                } else {
-                                    kernelVector(as, aByte, rsB, ksB, s.packB, pbOff, kc, s.tile, 0, NR * 4L, false);
-                                    addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
-                                }
-                            } else {
-                                kernelScalar(as, aByte, rsB, ksB, s.packB, pbOff, kc, c, cByte, ldc, mr, nr, acc);
-                            }
+                macro(transA, m, nc, kc, a, aOff, lda, pc, s.packB, 0, kc, accumulate || pc > 0, c, cOff + jc, ldc, s);
+            }
+        }
+    }
+
+    /** Floats needed to hold op(B) ({@code k x n}) packed by {@link #packB(boolean, int, int, MemorySegment, long, int, MemorySegment)}. */
+    public static long packedSize(int k, int n) {
+        return (long) ((n + NR - 1) / NR) * NR * k;
+    }
+
+    /**
+     * Packs all of op(B) ({@code k x n}) once, for a B that many products share (a layer's weights): NR-wide
+     * panels over the full K, panel p at {@code p*k*NR}.
+     */
+    public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, MemorySegment dst) {
+        packB(transB, b, bOff, ldb, 0, 0, k, n, dst);
+    }
+
+    /** Serial GEMM with op(B) already packed by {@link #packB(boolean, int, int, MemorySegment, long, int, MemorySegment)} ({@code k x n}). */
+    public static void gemmPacked(boolean transA, int m, int n, int k, MemorySegment a, long aOff, int lda,
+                                  MemorySegment packedB, boolean accumulate, MemorySegment c, long cOff, int ldc, Scratch s) {
+        if (m <= 0 || n <= 0 || k <= 0) return;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                macro(transA, m, nc, kc, a, aOff, lda, pc, packedB, ((long) (jc / NR) * k + pc) * NR, k, accumulate || pc > 0,
+                        c, cOff + jc, ldc, s);
+            }
+        }
+    }
+
+    /**
+     * C[0:m, 0:nc] (+)= op(A)[0:m, pc:pc+kc] * Bpanels, where B's NR-wide panels start at float {@code pbBase}
+     * of {@code pb}, {@code panelStride} rows apart (rows of NR floats).
+     */
+    private static void macro(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
+                              MemorySegment pb, long pbBase, long panelStride, boolean acc,
+                              MemorySegment c, long cOff, int ldc, Scratch s) {
+        // A is read in place (no packing) for full MR-row panels: element (i, k) sits at aOff + i*rs + k*ks.
+        // Only a ragged last panel is packed, zero-padded, into s.packA.
+        long rs = transA ? 1 : lda, ks = transA ? lda : 1;
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            int fullRows = (mc / MR) * MR;
+            if (fullRows < mc) packA(transA, a, aOff, lda, ic + fullRows, pc, mc - fullRows, kc, s.packA);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int nr = Math.min(NR, nc - jr);
+                long pbOff = (pbBase + (long) (jr / NR) * panelStride * NR) * 4;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    MemorySegment as;
+                    long aByte, rsB, ksB;
+                    if (mr == MR) {
+                        as = a; aByte = (aOff + (ic + ir) * rs + pc * ks) * 4; rsB = rs * 4; ksB = ks * 4;
+                    } else {
+                        as = s.packA; aByte = 0; rsB = 4; ksB = MR * 4L;
+                    }
+                    long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
+                    if (VECTOR) {
+                        if (mr == MR && nr == NR) {
+                            kernelVector(as, aByte, rsB, ksB, pb, pbOff, kc, c, cByte, (long) ldc * 4, acc);
+                        } else {
+                            kernelVector(as, aByte, rsB, ksB, pb, pbOff, kc, s.tile, 0, NR * 4L, false);
+                            addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
                         }
+                    } else {
+                        kernelScalar(as, aByte, rsB, ksB, pb, pbOff, kc, c, cByte, ldc, mr, nr, acc);
                     }
                 }
             }
