@@ -196,12 +196,16 @@ public final class Sequential implements AutoCloseable {
 
     // ---------------------------------------------------------------- planning
 
-    /** Buffers for batches of up to {@code capacity} samples, allocated once. */
+    /**
+     * Buffers for batches of up to {@code capacity} samples, allocated once: inputs, targets, every layer's
+     * output and workspace; the output gradients only once the plan is first used for training.
+     */
     private final class Plan {
         final int capacity;
         final Arena arena = Arena.ofShared();
         final MemorySegment x, y;
-        final MemorySegment[] acts, dacts;
+        final MemorySegment[] acts;
+        MemorySegment[] dacts;
 
         Plan(int capacity) {
             this.capacity = capacity;
@@ -209,22 +213,40 @@ public final class Sequential implements AutoCloseable {
             y = Tensor.allocateFloats(arena, (long) capacity * outputShape().size());
             int n = layers.size();
             acts = new MemorySegment[n];
-            dacts = new MemorySegment[n];
             for (int i = 0; i < n; i++) {
                 Layer l = layers.get(i);
                 acts[i] = l.inPlace() ? (i == 0 ? x : acts[i - 1])
                         : Tensor.allocateFloats(arena, (long) capacity * l.outputShape().size());
                 l.allocate(arena, capacity, threads);
             }
-            dacts[n - 1] = Tensor.allocateFloats(arena, (long) capacity * layers.get(n - 1).outputShape().size());
-            for (int i = n - 1; i >= 1; i--) {
-                dacts[i - 1] = layers.get(i).inPlace() ? dacts[i]
-                        : Tensor.allocateFloats(arena, (long) capacity * layers.get(i - 1).outputShape().size());
+        }
+
+        /** The output-gradient buffers (Flatten shares its neighbour's), allocated on first use. */
+        MemorySegment[] gradients() {
+            if (dacts == null) {
+                int n = layers.size();
+                MemorySegment[] d = new MemorySegment[n];
+                d[n - 1] = Tensor.allocateFloats(arena, (long) capacity * layers.get(n - 1).outputShape().size());
+                for (int i = n - 1; i >= 1; i--) {
+                    d[i - 1] = layers.get(i).inPlace() ? d[i]
+                            : Tensor.allocateFloats(arena, (long) capacity * layers.get(i - 1).outputShape().size());
+                }
+                dacts = d;
             }
+            return dacts;
         }
 
         MemorySegment input(int i) { return i == 0 ? x : acts[i - 1]; }
         MemorySegment output() { return acts[acts.length - 1]; }
+    }
+
+    /** A plan for at least {@code capacity} samples (re-planned, once, when a larger batch comes). */
+    /**
+     * For inference: the existing plan when there is one (larger batches are then run in chunks of its capacity,
+     * which gives the same results and saves memory), else a new one.
+     */
+    private Plan inferencePlan(int batch) {
+        return plan != null ? plan : plan(batch);
     }
 
     private Plan plan(int capacity) {
@@ -292,12 +314,13 @@ public final class Sequential implements AutoCloseable {
         forward(p, n);
         StepResult r = score(p, n);
         int last = layers.size() - 1;
-        LossOps.softmaxCrossEntropyBackward(p.output(), p.y, p.dacts[last], n, outputShape().size(), n);
+        MemorySegment[] dacts = p.gradients();
+        LossOps.softmaxCrossEntropyBackward(p.output(), p.y, dacts[last], n, outputShape().size(), n);
         for (int i = last; i >= 0; i--) {
             Layer l = layers.get(i);
             if (l.inPlace()) continue;
             long t0 = bwdNanos != null ? System.nanoTime() : 0;
-            l.backward(exec, p.input(i), p.acts[i], p.dacts[i], i == 0 ? null : p.dacts[i - 1], n, i == last);
+            l.backward(exec, p.input(i), p.acts[i], dacts[i], i == 0 ? null : dacts[i - 1], n, i == last);
             if (bwdNanos != null) bwdNanos[i] += System.nanoTime() - t0;
         }
         long t0 = bwdNanos != null ? System.nanoTime() : 0;
@@ -486,7 +509,7 @@ public final class Sequential implements AutoCloseable {
         requireCompiled();
         checkInput(data.x(), "evaluate");
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
-        Plan p = plan(Math.min(batchSize, data.size()));
+        Plan p = inferencePlan(Math.min(batchSize, data.size()));
         int bs = Math.min(p.capacity, batchSize);
         double lossSum = 0;
         long correct = 0;
@@ -507,7 +530,8 @@ public final class Sequential implements AutoCloseable {
         requireCompiled();
         checkInput(x, "predict");
         int total = x.shape().dim(0);
-        Plan p = plan(Math.min(batchSize, total));
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
+        Plan p = inferencePlan(Math.min(batchSize, total));
         int bs = Math.min(p.capacity, batchSize);
         int classes = outputShape().size();
         Tensor out = Tensor.allocate(Arena.ofAuto(), Shape.of(total, classes));

@@ -71,11 +71,22 @@ public final class Gemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB);
-                macro(transA, m, nc, kc, a, aOff, lda, pc, s.packB, 0, kc, accumulate || pc > 0, c, cOff + jc, ldc, s);
+                if (!transB && m <= 2 * MR && DIRECT_B) {
+                    // few rows of A (inference on a batch of 1): packing B would cost more than the product, so B is
+                    // read in place, row by row; only a ragged last panel is packed
+                    int full = (nc / NR) * NR;
+                    if (full < nc) packB(false, b, bOff, ldb, pc, jc + full, kc, nc - full, s.packB);
+                    macroDirectB(transA, m, nc, kc, a, aOff, lda, pc, b, bOff + (long) pc * ldb + jc, ldb, s.packB,
+                            accumulate || pc > 0, c, cOff + jc, ldc, s);
+                } else {
+                    packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB);
+                    macro(transA, m, nc, kc, a, aOff, lda, pc, s.packB, 0, kc, accumulate || pc > 0, c, cOff + jc, ldc, s);
+                }
             }
         }
     }
+
+    static final boolean DIRECT_B = !"false".equals(System.getProperty("panamacnn.directB"));
 
     /** Floats needed to hold op(B) ({@code k x n}) packed by {@link #packB(boolean, int, int, MemorySegment, long, int, MemorySegment)}. */
     public static long packedSize(int k, int n) {
@@ -133,13 +144,55 @@ public final class Gemm {
                     long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
                     if (VECTOR) {
                         if (mr == MR && nr == NR) {
-                            kernelVector(as, aByte, rsB, ksB, pb, pbOff, kc, c, cByte, (long) ldc * 4, acc);
+                            kernelVector(as, aByte, rsB, ksB, pb, pbOff, NR * 4L, kc, c, cByte, (long) ldc * 4, acc);
                         } else {
-                            kernelVector(as, aByte, rsB, ksB, pb, pbOff, kc, s.tile, 0, NR * 4L, false);
+                            kernelVector(as, aByte, rsB, ksB, pb, pbOff, NR * 4L, kc, s.tile, 0, NR * 4L, false);
                             addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
                         }
                     } else {
-                        kernelScalar(as, aByte, rsB, ksB, pb, pbOff, kc, c, cByte, ldc, mr, nr, acc);
+                        kernelScalar(as, aByte, rsB, ksB, pb, pbOff, NR * 4L, kc, c, cByte, ldc, mr, nr, acc);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * As {@link #macro}, with B read in place: full NR-wide panels straight from {@code b} (row stride {@code ldb},
+     * starting at float {@code bStart}); a ragged last panel from {@code packedTail} (packed, kc x NR).
+     */
+    private static void macroDirectB(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
+                                     MemorySegment b, long bStart, int ldb, MemorySegment packedTail, boolean acc,
+                                     MemorySegment c, long cOff, int ldc, Scratch s) {
+        long rs = transA ? 1 : lda, ks = transA ? lda : 1;
+        int fullCols = (nc / NR) * NR;
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            int fullRows = (mc / MR) * MR;
+            if (fullRows < mc) packA(transA, a, aOff, lda, ic + fullRows, pc, mc - fullRows, kc, s.packA);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int nr = Math.min(NR, nc - jr);
+                MemorySegment bs = jr < fullCols ? b : packedTail;
+                long pbOff = jr < fullCols ? (bStart + jr) * 4 : 0, bks = jr < fullCols ? (long) ldb * 4 : NR * 4L;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    MemorySegment as;
+                    long aByte, rsB, ksB;
+                    if (mr == MR) {
+                        as = a; aByte = (aOff + (ic + ir) * rs + pc * ks) * 4; rsB = rs * 4; ksB = ks * 4;
+                    } else {
+                        as = s.packA; aByte = 0; rsB = 4; ksB = MR * 4L;
+                    }
+                    long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
+                    if (VECTOR) {
+                        if (mr == MR && nr == NR) {
+                            kernelVector(as, aByte, rsB, ksB, bs, pbOff, bks, kc, c, cByte, (long) ldc * 4, acc);
+                        } else {
+                            kernelVector(as, aByte, rsB, ksB, bs, pbOff, bks, kc, s.tile, 0, NR * 4L, false);
+                            addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
+                        }
+                    } else {
+                        kernelScalar(as, aByte, rsB, ksB, bs, pbOff, bks, kc, c, cByte, ldc, mr, nr, acc);
                     }
                 }
             }
@@ -238,7 +291,7 @@ public final class Gemm {
      * straight to {@code c}; partial edge tiles are written to a scratch tile by the caller. (Keep the
      * stores inline: routing them through a helper method made C2 keep the accumulators boxed, 10x slower.)
      */
-    static void kernelVector(MemorySegment pa, long paOff, long rs, long ks, MemorySegment pb, long pbOff, int kc,
+    static void kernelVector(MemorySegment pa, long paOff, long rs, long ks, MemorySegment pb, long pbOff, long bks, int kc,
                              MemorySegment c, long cByte, long ldcBytes, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -263,7 +316,7 @@ public final class Gemm {
             FloatVector a5 = FloatVector.broadcast(S, pa.get(F, ao + 5 * rs));
             c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
             ao += ks;
-            bo += NR * 4L;
+            bo += bks;
         }
         long r = cByte;
         if (acc) {
@@ -294,7 +347,7 @@ public final class Gemm {
     }
 
     /** Scalar micro-kernel with the same operation order per element (fma, then one add into C). */
-    static void kernelScalar(MemorySegment pa, long paOff, long rs, long ks, MemorySegment pb, long pbOff, int kc,
+    static void kernelScalar(MemorySegment pa, long paOff, long rs, long ks, MemorySegment pb, long pbOff, long bks, int kc,
                              MemorySegment c, long cByte, int ldc, int mr, int nr, boolean acc) {
         float[] t = new float[MR * NR];
         long ao = paOff, bo = pbOff;
@@ -304,7 +357,7 @@ public final class Gemm {
                 for (int j = 0; j < NR; j++) t[i * NR + j] = Math.fma(av, pb.get(F, bo + j * 4L), t[i * NR + j]);
             }
             ao += ks;
-            bo += NR * 4L;
+            bo += bks;
         }
         for (int i = 0; i < mr; i++) {
             for (int j = 0; j < nr; j++) {

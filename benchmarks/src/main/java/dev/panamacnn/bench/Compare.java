@@ -1,0 +1,65 @@
+package dev.panamacnn.bench;
+
+import dev.panamacnn.data.Dataset;
+import dev.panamacnn.data.Mnist;
+import dev.panamacnn.loss.Loss;
+import dev.panamacnn.nn.Models;
+import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.optim.Adam;
+import dev.panamacnn.tensor.Tensor;
+import dev.panamacnn.train.Metric;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * panama-cnn's half of {@code benchmarks/compare.sh}: the tutorial network on real MNIST, measured the same way
+ * as {@code benchmarks/pytorch/bench.py}. Prints one JSON line: training images/s over N steps of batch 128
+ * (after warm-up), inference images/s at batch 1000 and batch 1, and the process's peak RSS.
+ * Usage: {@code Compare DATA_DIR STEPS THREADS}.
+ */
+public final class Compare {
+    public static void main(String[] args) throws Exception {
+        Path data = Path.of(args[0]);
+        int steps = Integer.parseInt(args[1]), threads = Integer.parseInt(args[2]);
+        Mnist mnist = Mnist.load(data, false, w -> {});
+        Dataset train = mnist.train(), test = mnist.test();
+        try (Sequential model = Models.kerasMnistTutorial().seed(1).threads(threads)) {
+            model.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+            int batch = 128, warm = 30;
+            int perEpoch = train.size() / batch;
+            for (int i = 0; i < warm; i++) {
+                Dataset b = train.slice((i % perEpoch) * batch, batch);
+                model.trainOnBatch(b.x(), b.y());
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                Dataset b = train.slice(((warm + i) % perEpoch) * batch, batch);
+                model.trainOnBatch(b.x(), b.y());
+            }
+            double trainSec = (System.nanoTime() - t0) / 1e9;
+            // inference, batch 1000: warm once, then the whole test set twice
+            model.predict(test.x(), 1000);
+            t0 = System.nanoTime();
+            for (int r = 0; r < 2; r++) model.predict(test.x(), 1000);
+            double inf1000 = 2.0 * test.size() / ((System.nanoTime() - t0) / 1e9);
+            // inference, batch 1: one image at a time
+            Tensor one = test.slice(0, 1).x();
+            for (int i = 0; i < 200; i++) model.predict(test.slice(i, 1).x(), 1);
+            int n1 = 1000;
+            t0 = System.nanoTime();
+            for (int i = 0; i < n1; i++) model.predict(test.slice(i, 1).x(), 1);
+            double inf1 = n1 / ((System.nanoTime() - t0) / 1e9);
+            long rssKb = -1;
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("VmHWM:")) rssKb = Long.parseLong(l.replaceAll("[^0-9]", ""));
+            }
+            System.out.println(String.format(Locale.ROOT,
+                    "{\"impl\": \"panama-cnn\", \"threads\": %d, \"steps\": %d, \"train_images_per_s\": %.1f, \"epoch_s\": %.2f, "
+                            + "\"infer_1000_images_per_s\": %.1f, \"infer_1_images_per_s\": %.1f, \"peak_rss_mb\": %.1f}",
+                    threads, steps, steps * batch / trainSec, 60000 / (steps * batch / trainSec), inf1000, inf1, rssKb / 1024.0));
+            if (one.size() != 784) throw new IllegalStateException();
+        }
+    }
+}
