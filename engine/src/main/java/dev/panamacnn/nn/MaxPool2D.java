@@ -14,6 +14,8 @@ import java.util.Map;
 public final class MaxPool2D extends Layer {
     private final int ph, pw, sh, sw;
     private int h, w, c, oh, ow;
+    /** Windows tile the input exactly (stride = pool, pool divides the size): the fast backward applies. */
+    private boolean tiled;
     private MemorySegment argmax;
 
     /** Pool size {@code (ph, pw)}, strides equal to the pool size (Keras' default). */
@@ -31,6 +33,7 @@ public final class MaxPool2D extends Layer {
         h = in.dim(0); w = in.dim(1); c = in.dim(2);
         if (h < ph || w < pw) throw new IllegalArgumentException("MaxPool2D window " + ph + "x" + pw + " larger than input " + in);
         oh = (h - ph) / sh + 1; ow = (w - pw) / sw + 1;
+        tiled = sh == ph && sw == pw && h % ph == 0 && w % pw == 0;
         return Shape.of(oh, ow, c);
     }
 
@@ -62,8 +65,12 @@ public final class MaxPool2D extends Layer {
         long inSize = (long) h * w * c, outSize = (long) oh * ow * c;
         ex.pool().forEach(groups, (g, wk) -> {
             int s0 = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n);
-            Vec.zero(dIn, s0 * inSize, (s1 - s0) * inSize);
-            PoolOps.maxPoolBackward(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, inSize, outSize, dIn, s0 * inSize);
+            if (tiled) {
+                PoolOps.maxPoolBackwardTiled(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, h, w, c, ph, pw, dIn, s0 * inSize);
+            } else {
+                Vec.zero(dIn, s0 * inSize, (s1 - s0) * inSize);
+                PoolOps.maxPoolBackward(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, inSize, outSize, dIn, s0 * inSize);
+            }
         });
     }
 }

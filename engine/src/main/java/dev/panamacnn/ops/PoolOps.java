@@ -70,6 +70,48 @@ public final class PoolOps {
         }
     }
 
+    /**
+     * Backward for non-overlapping windows that tile the input (stride = pool size, and the pool divides the
+     * input): every input element gets its window's gradient if it was the window's maximum, else 0. Writes all of
+     * {@code dx} (no zeroing needed), vectorized over channels.
+     */
+    public static void maxPoolBackwardTiled(MemorySegment dy, long dyOff, MemorySegment argmax, long amOff, int n, int h, int w, int c,
+                                            int ph, int pw, MemorySegment dx, long dxOff) {
+        int oh = h / ph, ow = w / pw;
+        long in = (long) h * w * c, out = (long) oh * ow * c;
+        FloatVector zero = FloatVector.zero(S);
+        for (int s = 0; s < n; s++) {
+            long ds = dyOff + s * out, as = amOff + s * out, xs = dxOff + s * in;
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    long o = ((long) oy * ow + ox) * c;
+                    int ch = 0;
+                    for (; ch <= c - Vec.L; ch += Vec.L) {
+                        FloatVector g = FloatVector.fromMemorySegment(S, dy, (ds + o + ch) * 4, Vec.NO);
+                        IntVector am = IntVector.fromMemorySegment(IS, argmax, (as + o + ch) * 4, Vec.NO);
+                        for (int i = 0; i < ph; i++) {
+                            for (int j = 0; j < pw; j++) {
+                                int idx = ((oy * ph + i) * w + ox * pw + j) * c + ch;
+                                VectorMask<Float> hit = am.compare(VectorOperators.EQ, IOTA.add(idx)).cast(S);
+                                zero.blend(g, hit).intoMemorySegment(dx, (xs + idx) * 4, Vec.NO);
+                            }
+                        }
+                    }
+                    for (; ch < c; ch++) {
+                        float g = dy.getAtIndex(F, ds + o + ch);
+                        int am = argmax.getAtIndex(I, as + o + ch);
+                        for (int i = 0; i < ph; i++) {
+                            for (int j = 0; j < pw; j++) {
+                                int idx = ((oy * ph + i) * w + ox * pw + j) * c + ch;
+                                dx.setAtIndex(F, xs + idx, am == idx ? g : 0f);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** {@code dx} (samples [0, n)) must be zeroed by the caller; overlapping windows accumulate. */
     public static void maxPoolBackward(MemorySegment dy, long dyOff, MemorySegment argmax, long amOff, int n, long inPerSample,
                                        long outPerSample, MemorySegment dx, long dxOff) {

@@ -1,6 +1,7 @@
 package dev.panamacnn.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -28,6 +29,14 @@ public final class Vec {
     public static void copy(MemorySegment src, long sOff, MemorySegment dst, long dOff, int n) {
         if (n >= 32) {
             MemorySegment.copy(src, sOff * 4, dst, dOff * 4, (long) n * 4);
+        } else if (n == L || n == 2 * L) {
+            for (int i = 0; i < n; i += L) {
+                FloatVector.fromMemorySegment(S, src, (sOff + i) * 4, NO).intoMemorySegment(dst, (dOff + i) * 4, NO);
+            }
+        } else if (n < L) {
+            // short runs (a 5-wide kernel row on one channel): one masked load and store, no scalar loop
+            VectorMask<Float> m = S.indexInRange(0, n);
+            FloatVector.fromMemorySegment(S, src, sOff * 4, NO, m).intoMemorySegment(dst, dOff * 4, NO, m);
         } else {
             for (int i = 0; i < n; i++) dst.setAtIndex(F, dOff + i, src.getAtIndex(F, sOff + i));
         }
@@ -41,7 +50,11 @@ public final class Vec {
             FloatVector.fromMemorySegment(S, dst, db, NO).add(FloatVector.fromMemorySegment(S, src, sb, NO))
                     .intoMemorySegment(dst, db, NO);
         }
-        for (; i < n; i++, sb += 4, db += 4) dst.set(F, db, dst.get(F, db) + src.get(F, sb));
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromMemorySegment(S, dst, db, NO, m).add(FloatVector.fromMemorySegment(S, src, sb, NO, m))
+                    .intoMemorySegment(dst, db, NO, m);
+        }
     }
 
     /** Sum of the {@code rows x cols} row-major block's columns, added into {@code out[0..cols]} (rows in order). */
