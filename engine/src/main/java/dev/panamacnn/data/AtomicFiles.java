@@ -28,8 +28,18 @@ public final class AtomicFiles {
                 ch.force(true);
             }
             move(tmp, target);
+            syncDirectory(dir);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Makes a rename durable: fsync of the folder (where the platform allows opening a folder). */
+    static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported here (e.g. on Windows): the rename itself is still atomic
         }
     }
 
