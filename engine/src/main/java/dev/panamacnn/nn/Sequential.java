@@ -86,7 +86,11 @@ public final class Sequential implements AutoCloseable {
     public Sequential threads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
-        if (exec != null) { exec.close(); exec = new Exec(threads, arena); plan = null; }
+        if (exec != null) {
+            exec.close();
+            exec = new Exec(threads, arena);
+            if (plan != null) { plan.arena.close(); plan = null; }   // per-worker scratch is sized by the thread count
+        }
         return this;
     }
 

@@ -76,11 +76,12 @@ public final class Gemm {
                     // read in place, row by row; only a ragged last panel is packed
                     int full = (nc / NR) * NR;
                     if (full < nc) packB(false, b, bOff, ldb, pc, jc + full, kc, nc - full, s.packB);
-                    macroDirectB(transA, m, nc, kc, a, aOff, lda, pc, b, bOff + (long) pc * ldb + jc, ldb, s.packB,
-                            accumulate || pc > 0, c, cOff + jc, ldc, s);
+                    macro(transA, m, nc, kc, a, aOff, lda, pc, b, (bOff + (long) pc * ldb + jc) * 4, NR * 4L, (long) ldb * 4,
+                            full, s.packB, accumulate || pc > 0, c, cOff + jc, ldc, s);
                 } else {
                     packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB);
-                    macro(transA, m, nc, kc, a, aOff, lda, pc, s.packB, 0, kc, accumulate || pc > 0, c, cOff + jc, ldc, s);
+                    macro(transA, m, nc, kc, a, aOff, lda, pc, s.packB, 0, (long) kc * NR * 4, NR * 4L, nc, s.packB,
+                            accumulate || pc > 0, c, cOff + jc, ldc, s);
                 }
             }
         }
@@ -109,19 +110,20 @@ public final class Gemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                macro(transA, m, nc, kc, a, aOff, lda, pc, packedB, ((long) (jc / NR) * k + pc) * NR, k, accumulate || pc > 0,
-                        c, cOff + jc, ldc, s);
+                macro(transA, m, nc, kc, a, aOff, lda, pc, packedB, ((long) (jc / NR) * k + pc) * NR * 4, (long) k * NR * 4,
+                        NR * 4L, nc, packedB, accumulate || pc > 0, c, cOff + jc, ldc, s);
             }
         }
     }
 
     /**
-     * C[0:m, 0:nc] (+)= op(A)[0:m, pc:pc+kc] * Bpanels, where B's NR-wide panels start at float {@code pbBase}
-     * of {@code pb}, {@code panelStride} rows apart (rows of NR floats).
+     * C[0:m, 0:nc] (+)= op(A)[0:m, pc:pc+kc] * B, where B's NR-wide column panels come from {@code pb}: panel p
+     * starts at byte {@code pbStart + p*panelStep} and its rows are {@code bks} bytes apart (packed panels: NR*4;
+     * B read in place: its row stride). Columns from {@code fromPb} on come from {@code tail}, one packed panel.
      */
     private static void macro(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
-                              MemorySegment pb, long pbBase, long panelStride, boolean acc,
-                              MemorySegment c, long cOff, int ldc, Scratch s) {
+                              MemorySegment pb, long pbStart, long panelStep, long bks, int fromPb, MemorySegment tail,
+                              boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
         // A is read in place (no packing) for full MR-row panels: element (i, k) sits at aOff + i*rs + k*ks.
         // Only a ragged last panel is packed, zero-padded, into s.packA.
         long rs = transA ? 1 : lda, ks = transA ? lda : 1;
@@ -131,7 +133,9 @@ public final class Gemm {
             if (fullRows < mc) packA(transA, a, aOff, lda, ic + fullRows, pc, mc - fullRows, kc, s.packA);
             for (int jr = 0; jr < nc; jr += NR) {
                 int nr = Math.min(NR, nc - jr);
-                long pbOff = (pbBase + (long) (jr / NR) * panelStride * NR) * 4;
+                boolean inPb = jr < fromPb;
+                MemorySegment bs = inPb ? pb : tail;
+                long pbOff = inPb ? pbStart + (jr / NR) * panelStep : 0, bStep = inPb ? bks : NR * 4L;
                 for (int ir = 0; ir < mc; ir += MR) {
                     int mr = Math.min(MR, mc - ir);
                     MemorySegment as;
@@ -144,55 +148,13 @@ public final class Gemm {
                     long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
                     if (VECTOR) {
                         if (mr == MR && nr == NR) {
-                            kernelVector(as, aByte, rsB, ksB, pb, pbOff, NR * 4L, kc, c, cByte, (long) ldc * 4, acc);
+                            kernelVector(as, aByte, rsB, ksB, bs, pbOff, bStep, kc, c, cByte, (long) ldc * 4, acc);
                         } else {
-                            kernelVector(as, aByte, rsB, ksB, pb, pbOff, NR * 4L, kc, s.tile, 0, NR * 4L, false);
+                            kernelVector(as, aByte, rsB, ksB, bs, pbOff, bStep, kc, s.tile, 0, NR * 4L, false);
                             addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
                         }
                     } else {
-                        kernelScalar(as, aByte, rsB, ksB, pb, pbOff, NR * 4L, kc, c, cByte, ldc, mr, nr, acc);
-                    }
-                }
-            }
-        }
-    }
-
-    /**
-     * As {@link #macro}, with B read in place: full NR-wide panels straight from {@code b} (row stride {@code ldb},
-     * starting at float {@code bStart}); a ragged last panel from {@code packedTail} (packed, kc x NR).
-     */
-    private static void macroDirectB(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
-                                     MemorySegment b, long bStart, int ldb, MemorySegment packedTail, boolean acc,
-                                     MemorySegment c, long cOff, int ldc, Scratch s) {
-        long rs = transA ? 1 : lda, ks = transA ? lda : 1;
-        int fullCols = (nc / NR) * NR;
-        for (int ic = 0; ic < m; ic += MC) {
-            int mc = Math.min(MC, m - ic);
-            int fullRows = (mc / MR) * MR;
-            if (fullRows < mc) packA(transA, a, aOff, lda, ic + fullRows, pc, mc - fullRows, kc, s.packA);
-            for (int jr = 0; jr < nc; jr += NR) {
-                int nr = Math.min(NR, nc - jr);
-                MemorySegment bs = jr < fullCols ? b : packedTail;
-                long pbOff = jr < fullCols ? (bStart + jr) * 4 : 0, bks = jr < fullCols ? (long) ldb * 4 : NR * 4L;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir);
-                    MemorySegment as;
-                    long aByte, rsB, ksB;
-                    if (mr == MR) {
-                        as = a; aByte = (aOff + (ic + ir) * rs + pc * ks) * 4; rsB = rs * 4; ksB = ks * 4;
-                    } else {
-                        as = s.packA; aByte = 0; rsB = 4; ksB = MR * 4L;
-                    }
-                    long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
-                    if (VECTOR) {
-                        if (mr == MR && nr == NR) {
-                            kernelVector(as, aByte, rsB, ksB, bs, pbOff, bks, kc, c, cByte, (long) ldc * 4, acc);
-                        } else {
-                            kernelVector(as, aByte, rsB, ksB, bs, pbOff, bks, kc, s.tile, 0, NR * 4L, false);
-                            addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
-                        }
-                    } else {
-                        kernelScalar(as, aByte, rsB, ksB, bs, pbOff, bks, kc, c, cByte, ldc, mr, nr, acc);
+                        kernelScalar(as, aByte, rsB, ksB, bs, pbOff, bStep, kc, c, cByte, ldc, mr, nr, acc);
                     }
                 }
             }
