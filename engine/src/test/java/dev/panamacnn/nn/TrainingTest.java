@@ -74,14 +74,7 @@ class TrainingTest {
 
     @Test
     void tutorialNetworkHasKerasParameterCountAndSummary() {
-        try (Sequential model = new Sequential(
-                new Conv2D(32, 5, 5, Activation.RELU, Shape.of(28, 28, 1)),
-                new MaxPool2D(2, 2),
-                new Conv2D(64, 5, 5, Activation.RELU),
-                new MaxPool2D(2, 2),
-                new Flatten(),
-                new Dense(1000, Activation.RELU),
-                new Dense(10, Activation.SOFTMAX)).threads(1)) {
+        try (Sequential model = Models.kerasMnistTutorial().threads(1)) {
             model.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
             assertEquals(1_087_106, model.paramCount());
             String s = model.summary();
