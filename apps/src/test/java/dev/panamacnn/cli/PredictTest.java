@@ -82,6 +82,7 @@ class PredictTest {
             assertEquals(10, res.get(i).get("probabilities").size());
             if (res.get(i).get("digit").asInt() == labels.unsigned(i)) correct++;
         }
+        System.out.println("PredictTest: " + correct + " of 100 picture files classified correctly");
         assertTrue(correct >= 97, correct + " of 100 picture files classified correctly");
     }
 

@@ -49,6 +49,7 @@ class TrainingTest {
                     .validationData(data.test()).build());
             EvalResult after = model.evaluate(data.test());
             assertTrue(before.accuracy() < 0.3, "untrained accuracy should be near chance: " + before);
+            System.out.println("TrainingTest: synthetic digits, before " + before + ", after " + after);
             assertTrue(after.accuracy() > 0.9, "trained accuracy " + after);
             assertTrue(h.get("loss").get(3) < h.get("loss").get(0), "loss decreases: " + h.get("loss"));
             assertEquals(after.accuracy(), h.last("val_accuracy"), 1e-12);
