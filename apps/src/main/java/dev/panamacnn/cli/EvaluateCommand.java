@@ -16,15 +16,10 @@ import java.util.concurrent.Callable;
 @Command(name = "evaluate", mixinStandardHelpOptions = true, description = "Evaluate a saved model on the MNIST test set.")
 final class EvaluateCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin DataOptions data;
 
     @Option(names = "--model", required = true, description = "Folder written by 'train --save'.")
     Path model;
-
-    @Option(names = "--data-dir", description = "Folder with the MNIST IDX files (default: ~/.cache/panama-cnn/mnist).")
-    Path dataDir;
-
-    @Option(names = "--offline", description = "Never fetch MNIST.")
-    boolean offline;
 
     @Option(names = "--threads", description = "Worker threads (default: all processors).")
     Integer threads;
@@ -34,7 +29,7 @@ final class EvaluateCommand implements Callable<Integer> {
         if (threads != null && threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
         try (Sequential m = Sequential.load(model)) {
             if (threads != null) m.threads(threads);
-            Mnist mnist = Mnist.load(dataDir != null ? dataDir : Mnist.defaultDir(), !offline, msg -> { out.println(msg); out.flush(); });
+            Mnist mnist = data.load(out);
             EvalResult r = m.evaluate(mnist.test(), 1000);
             out.printf(Locale.ROOT, "Test loss: %.4f%nTest accuracy: %.4f%n", r.loss(), r.accuracy());
         }

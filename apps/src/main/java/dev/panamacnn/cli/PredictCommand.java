@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
         description = "Classify digit images (PNG, JPEG, BMP, GIF, PGM; any size, either polarity) with a saved model.")
 final class PredictCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin DataOptions data;
 
     @Option(names = "--model", required = true, description = "Folder written by 'train --save'.")
     Path model;
@@ -35,9 +36,6 @@ final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--index", description = "Classify test-set image N instead of files.")
     Integer index;
-
-    @Option(names = "--data-dir", description = "MNIST folder for --index (default: ~/.cache/panama-cnn/mnist).")
-    Path dataDir;
 
     @Option(names = "--json", description = "Machine-readable output.")
     boolean json;
@@ -51,7 +49,7 @@ final class PredictCommand implements Callable<Integer> {
         List<float[]> inputs = new ArrayList<>();
         Integer label = null;
         if (index != null) {
-            Mnist mnist = Mnist.load(dataDir != null ? dataDir : Mnist.defaultDir(), true, msg -> { out.println(msg); out.flush(); });
+            Mnist mnist = data.load(out);
             if (index < 0 || index >= mnist.test().size()) {
                 throw new CommandLine.ParameterException(cl, "--index must be in 0.." + (mnist.test().size() - 1) + ", got " + index);
             }

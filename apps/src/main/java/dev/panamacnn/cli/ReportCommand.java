@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
         description = "Evaluate a saved model on the test set and draw: confusion.png, misclassified.png, training-curves.png.")
 final class ReportCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin DataOptions data;
 
     @Option(names = "--model", required = true, description = "Folder written by 'train --save'.")
     Path model;
@@ -33,18 +34,12 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Folder for the pictures (default: the model folder).")
     Path out;
 
-    @Option(names = "--data-dir", description = "MNIST folder (default: ~/.cache/panama-cnn/mnist).")
-    Path dataDir;
-
-    @Option(names = "--offline", description = "Never fetch MNIST.")
-    boolean offline;
-
     @Override public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         Path dir = out != null ? out : model;
         Dirs.requireWritableDir(dir, "--out");
         try (Sequential m = Sequential.load(model)) {
-            Mnist mnist = Mnist.load(dataDir != null ? dataDir : Mnist.defaultDir(), !offline, msg -> { o.println(msg); o.flush(); });
+            Mnist mnist = data.load(o);
             Dataset test = mnist.test();
             Tensor p = m.predict(test.x(), 1000);
             int classes = p.shape().dim(1);

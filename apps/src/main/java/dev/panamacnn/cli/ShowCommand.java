@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
         description = "Draw an MNIST digit (--index) or a grid of test digits with their labels (--grid) as a PNG.")
 final class ShowCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin DataOptions data;
     @CommandLine.ParentCommand PanamaCnn parent;
 
     @Option(names = "--index", description = "Draw this image of the training set (x_train[N]).")
@@ -41,9 +42,6 @@ final class ShowCommand implements Callable<Integer> {
     @Option(names = "--ascii", description = "Also draw the digit with characters (done anyway on a terminal).")
     boolean ascii;
 
-    @Option(names = "--data-dir", description = "MNIST folder (default: ~/.cache/panama-cnn/mnist).")
-    Path dataDir;
-
     @Override public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         CommandLine cl = spec.commandLine();
@@ -60,7 +58,7 @@ final class ShowCommand implements Callable<Integer> {
             }
             if (p.length != 2 || rows < 1 || cols < 1 || rows * cols > 2500) throw new CommandLine.ParameterException(cl, "--grid must be RxC with 1 <= R*C <= 2500, got '" + grid + "'");
         }
-        Mnist mnist = Mnist.load(dataDir != null ? dataDir : Mnist.defaultDir(), true, msg -> { o.println(msg); o.flush(); });
+        Mnist mnist = data.load(o);
         if (index != null) {
             Dataset d = test ? mnist.test() : mnist.train();
             if (index < 0 || index >= d.size()) throw new CommandLine.ParameterException(cl, "--index must be in 0.." + (d.size() - 1) + ", got " + index);

@@ -29,6 +29,7 @@ import java.util.concurrent.Callable;
         description = "Train the tutorial CNN on MNIST and print the test loss and accuracy.")
 final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin DataOptions data;
     @CommandLine.ParentCommand PanamaCnn parent;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
@@ -51,12 +52,6 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--threads", description = "Worker threads (default: all processors). Results do not depend on it.")
     Integer threads;
-
-    @Option(names = "--data-dir", description = "Folder with the four MNIST IDX files, raw or .gz; fetched there when absent (default: ~/.cache/panama-cnn/mnist).")
-    Path dataDir;
-
-    @Option(names = "--offline", description = "Never fetch MNIST; fail if the files are not in --data-dir.")
-    boolean offline;
 
     @Option(names = "--limit", description = "Train on the first N training images only.")
     Integer limit;
@@ -107,8 +102,7 @@ final class TrainCommand implements Callable<Integer> {
         };
         if (ckpt != null) Dirs.requireWritableDir(ckpt, "--checkpoint-dir");
         if (save != null) Dirs.requireWritableDir(save, "--save");
-        Path dir = dataDir != null ? dataDir : Mnist.defaultDir();
-        Mnist mnist = Mnist.load(dir, !offline, msg -> { out.println(msg); out.flush(); });
+        Mnist mnist = data.load(out);
         Dataset train = mnist.train();
         if (limit != null) {
             if (limit > train.size()) throw new CommandLine.ParameterException(cl, "--limit " + limit + " is larger than the " + train.size() + " training images");

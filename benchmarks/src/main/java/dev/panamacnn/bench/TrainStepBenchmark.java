@@ -1,13 +1,7 @@
 package dev.panamacnn.bench;
 
-import dev.panamacnn.loss.Loss;
-import dev.panamacnn.nn.Models;
 import dev.panamacnn.nn.Sequential;
-import dev.panamacnn.optim.Adam;
-import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.tensor.Tensor;
-import dev.panamacnn.train.Metric;
-import dev.panamacnn.util.Rng;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -46,13 +40,10 @@ public class TrainStepBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         arena = Arena.ofShared();
-        model = Models.kerasMnistTutorial().seed(1).threads(threads);
-        model.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-        x = Tensor.allocate(arena, Shape.of(batch, 28, 28, 1));
-        y = Tensor.allocate(arena, Shape.of(batch, 10));
-        Rng r = new Rng(2);
-        for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
-        for (int i = 0; i < batch; i++) y.set(i * 10L + r.nextInt(10), 1f);
+        model = Batches.tutorialModel(threads);
+        var data = Batches.random(arena, batch);
+        x = data.x();
+        y = data.y();
     }
 
     @Benchmark
