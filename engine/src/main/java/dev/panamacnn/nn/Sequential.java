@@ -328,7 +328,7 @@ public final class Sequential implements AutoCloseable {
             if (bwdNanos != null) bwdNanos[i] += System.nanoTime() - t0;
         }
         long t0 = bwdNanos != null ? System.nanoTime() : 0;
-        optimizer.update(exec, params, grads, paramCount);
+        lastUpdateFinite = optimizer.update(exec, params, grads, paramCount);
         if (bwdNanos != null) { optNanos += System.nanoTime() - t0; profiledSteps++; }
         return r;
     }
@@ -460,11 +460,17 @@ public final class Sequential implements AutoCloseable {
         }
     }
 
-    /** Stops training on a NaN or infinite loss, gradient or parameter, naming the step and the layer. */
+    /** Whether the last optimizer step saw only finite gradients and parameters. */
+    private boolean lastUpdateFinite = true;
+
+    /**
+     * Stops training on a NaN or infinite loss, gradient or parameter, naming the step and the layer. The optimizer
+     * checks gradients and parameters in its own pass; the scans here run only to name the culprit.
+     */
     private void checkFinite(StepResult r, int epoch, int step) {
+        if (Double.isFinite(r.lossSum()) && lastUpdateFinite) return;
         long badParam = firstNonFinite(params, paramCount);
         long badGrad = firstNonFinite(grads, paramCount);
-        if (Double.isFinite(r.lossSum()) && badParam < 0 && badGrad < 0) return;
         StringBuilder sb = new StringBuilder("training diverged at epoch ").append(epoch + 1).append(", step ").append(step + 1)
                 .append(" (iteration ").append(optimizer.iterations()).append("): ");
         sb.append(Double.isFinite(r.lossSum()) ? "loss " + r.loss() : "loss is " + r.loss());

@@ -3,6 +3,8 @@ package dev.panamacnn.optim;
 import dev.panamacnn.backend.Exec;
 import dev.panamacnn.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
@@ -43,12 +45,14 @@ public final class Adam implements Optimizer {
         t = 0;
     }
 
-    @Override public void update(Exec ex, MemorySegment p, MemorySegment g, long n) {
+    @Override public boolean update(Exec ex, MemorySegment p, MemorySegment g, long n) {
         t++;
         float lrT = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
         float b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon;
+        nonFinite.set(false);
         ex.pool().forEach(Optimizer.chunks(n), (ch, wk) -> {
             long a = ch * CHUNK, e = Math.min(n, a + CHUNK), i = a;
+            VectorMask<Float> bad = S.maskAll(false);
             for (; i <= e - S.length(); i += S.length()) {
                 long b = i * 4;
                 FloatVector gv = FloatVector.fromMemorySegment(S, g, b, NO);
@@ -56,9 +60,12 @@ public final class Adam implements Optimizer {
                 FloatVector vv = FloatVector.fromMemorySegment(S, v, b, NO).mul(b2).add(gv.mul(gv).mul(c2));
                 mv.intoMemorySegment(m, b, NO);
                 vv.intoMemorySegment(v, b, NO);
-                FloatVector pv = FloatVector.fromMemorySegment(S, p, b, NO);
-                pv.sub(mv.mul(lrT).div(vv.sqrt().add(eps))).intoMemorySegment(p, b, NO);
+                FloatVector pv = FloatVector.fromMemorySegment(S, p, b, NO).sub(mv.mul(lrT).div(vv.sqrt().add(eps)));
+                pv.intoMemorySegment(p, b, NO);
+                // x - x is 0 for finite x and NaN for NaN or +-infinity
+                bad = bad.or(gv.sub(gv).compare(VectorOperators.NE, 0f)).or(pv.sub(pv).compare(VectorOperators.NE, 0f));
             }
+            boolean tailBad = false;
             for (; i < e; i++) {
                 long b = i * 4;
                 float gv = g.get(F, b);
@@ -66,10 +73,16 @@ public final class Adam implements Optimizer {
                 float vv = v.get(F, b) * b2 + gv * gv * c2;
                 m.set(F, b, mv);
                 v.set(F, b, vv);
-                p.set(F, b, p.get(F, b) - mv * lrT / ((float) Math.sqrt(vv) + eps));
+                float np = p.get(F, b) - mv * lrT / ((float) Math.sqrt(vv) + eps);
+                p.set(F, b, np);
+                tailBad |= !Float.isFinite(gv) || !Float.isFinite(np);
             }
+            if (tailBad || bad.anyTrue()) nonFinite.set(true);
         });
+        return !nonFinite.get();
     }
+
+    private final java.util.concurrent.atomic.AtomicBoolean nonFinite = new java.util.concurrent.atomic.AtomicBoolean();
 
     @Override public long iterations() { return t; }
     @Override public void setIterations(long t) { this.t = t; }

@@ -12,8 +12,13 @@ public interface Optimizer {
     /** Allocates state for {@code n} parameters (called once, at compile time). */
     void build(Arena arena, long n);
 
-    /** One update step over parameters {@code [0, n)}. Element-wise, so bit-identical for any thread count. */
-    void update(Exec ex, MemorySegment params, MemorySegment grads, long n);
+    /**
+     * One update step over parameters {@code [0, n)}. Element-wise, so bit-identical for any thread count.
+     *
+     * @return false when a gradient or an updated parameter is NaN or infinite (checked in the same pass, so
+     *     the training loop's divergence guard costs nothing on good steps)
+     */
+    boolean update(Exec ex, MemorySegment params, MemorySegment grads, long n);
 
     /** Number of update steps taken so far. */
     long iterations();

@@ -28,18 +28,27 @@ public final class SGD implements Optimizer {
 
     @Override public void build(Arena arena, long n) { velocity = Tensor.allocateFloats(arena, n); t = 0; }
 
-    @Override public void update(Exec ex, MemorySegment p, MemorySegment g, long n) {
+    @Override public boolean update(Exec ex, MemorySegment p, MemorySegment g, long n) {
         t++;
+        nonFinite.set(false);
         ex.pool().forEach(Optimizer.chunks(n), (ch, wk) -> {
             long a = ch * CHUNK, e = Math.min(n, a + CHUNK);
+            boolean bad = false;
             for (long i = a; i < e; i++) {
                 long b = i * 4;
-                float vv = momentum * velocity.get(F, b) - lr * g.get(F, b);
+                float gv = g.get(F, b);
+                float vv = momentum * velocity.get(F, b) - lr * gv;
                 velocity.set(F, b, vv);
-                p.set(F, b, p.get(F, b) + vv);
+                float np = p.get(F, b) + vv;
+                p.set(F, b, np);
+                bad |= !Float.isFinite(gv) || !Float.isFinite(np);
             }
+            if (bad) nonFinite.set(true);
         });
+        return !nonFinite.get();
     }
+
+    private final java.util.concurrent.atomic.AtomicBoolean nonFinite = new java.util.concurrent.atomic.AtomicBoolean();
 
     @Override public long iterations() { return t; }
     @Override public void setIterations(long t) { this.t = t; }

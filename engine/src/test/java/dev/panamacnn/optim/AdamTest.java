@@ -10,6 +10,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The vectorized Adam against the scalar Keras formula, over several steps and an odd parameter count. */
 class AdamTest {
@@ -30,10 +32,22 @@ class AdamTest {
                 float[] g = new float[n];
                 for (int i = 0; i < n; i++) g[i] = (float) r.nextGaussian();
                 MemorySegment.copy(g, 0, sg, F, 0, n);
-                adam.update(ex, sp, sg, n);
+                assertTrue(adam.update(ex, sp, sg, n), "finite step reported as finite");
                 Reference.adam(p, g, m, v, step, 0.01f, 0.9f, 0.999f, 1e-7f);
             }
             assertEquals(5, adam.iterations());
+            // a non-finite gradient is reported by the update itself, in the vector body and in the scalar tail
+            for (long bad : new long[] {17, n - 1}) {
+                MemorySegment g2 = arena.allocate(n * 4L, 64), p2 = arena.allocate(n * 4L, 64);
+                g2.setAtIndex(F, bad, Float.POSITIVE_INFINITY);
+                Adam fresh = new Adam();
+                fresh.build(arena, n);
+                assertFalse(fresh.update(ex, p2, g2, n), "infinite gradient at " + bad);
+                SGD sgd = new SGD(0.1f, 0.9f);
+                sgd.build(arena, n);
+                g2.setAtIndex(F, bad, Float.NaN);
+                assertFalse(sgd.update(ex, p2, g2, n), "NaN gradient at " + bad);
+            }
             for (int i = 0; i < n; i++) {
                 float got = sp.getAtIndex(F, i);
                 assertEquals(p[i], got, 1e-5 * (1 + Math.abs(p[i])), "param " + i);
