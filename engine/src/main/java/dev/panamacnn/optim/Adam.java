@@ -3,7 +3,6 @@ package dev.panamacnn.optim;
 import dev.panamacnn.backend.Exec;
 import dev.panamacnn.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -52,7 +51,8 @@ public final class Adam implements Optimizer {
         nonFinite.set(false);
         ex.pool().forEach(Optimizer.chunks(n), (ch, wk) -> {
             long a = ch * CHUNK, e = Math.min(n, a + CHUNK), i = a;
-            VectorMask<Float> bad = S.maskAll(false);
+            // x - x is 0 for finite x and NaN for NaN or +-infinity: the sum stays 0 unless something went non-finite
+            FloatVector check = FloatVector.zero(S);
             for (; i <= e - S.length(); i += S.length()) {
                 long b = i * 4;
                 FloatVector gv = FloatVector.fromMemorySegment(S, g, b, NO);
@@ -62,8 +62,7 @@ public final class Adam implements Optimizer {
                 vv.intoMemorySegment(v, b, NO);
                 FloatVector pv = FloatVector.fromMemorySegment(S, p, b, NO).sub(mv.mul(lrT).div(vv.sqrt().add(eps)));
                 pv.intoMemorySegment(p, b, NO);
-                // x - x is 0 for finite x and NaN for NaN or +-infinity
-                bad = bad.or(gv.sub(gv).compare(VectorOperators.NE, 0f)).or(pv.sub(pv).compare(VectorOperators.NE, 0f));
+                check = check.add(gv.sub(gv)).add(pv.sub(pv));
             }
             boolean tailBad = false;
             for (; i < e; i++) {
@@ -77,7 +76,7 @@ public final class Adam implements Optimizer {
                 p.set(F, b, np);
                 tailBad |= !Float.isFinite(gv) || !Float.isFinite(np);
             }
-            if (tailBad || bad.anyTrue()) nonFinite.set(true);
+            if (tailBad || check.reduceLanes(VectorOperators.ADD) != 0f) nonFinite.set(true);
         });
         return !nonFinite.get();
     }
