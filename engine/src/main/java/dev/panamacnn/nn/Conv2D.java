@@ -54,6 +54,10 @@ public final class Conv2D extends Layer {
     @Override public Shape declaredInputShape() { return declaredInput; }
     @Override public Activation activation() { return activation; }
     public int filters() { return filters; }
+    public int kernelHeight() { return kh; }
+    public int kernelWidth() { return kw; }
+    public int strideY() { return sh; }
+    public int strideX() { return sw; }
 
     @Override protected Shape computeOutputShape(Shape in) {
         if (in.rank() != 3) throw new IllegalArgumentException("Conv2D expects (height, width, channels) input, got " + in);

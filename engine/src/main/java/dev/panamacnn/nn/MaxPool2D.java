@@ -27,6 +27,10 @@ public final class MaxPool2D extends Layer {
     }
 
     @Override public String kerasClassName() { return "MaxPooling2D"; }
+    public int poolHeight() { return ph; }
+    public int poolWidth() { return pw; }
+    public int strideY() { return sh; }
+    public int strideX() { return sw; }
 
     @Override protected Shape computeOutputShape(Shape in) {
         if (in.rank() != 3) throw new IllegalArgumentException("MaxPool2D expects (height, width, channels) input, got " + in);

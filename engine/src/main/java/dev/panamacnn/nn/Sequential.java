@@ -65,6 +65,7 @@ public final class Sequential implements AutoCloseable {
     private MemorySegment params, grads;
     private long paramCount;
     private Plan plan;
+    private dev.panamacnn.backend.Accelerator accelerator;
     /** Per-layer forward/backward nanoseconds, and the optimizer's, when profiling is on. */
     private long[] fwdNanos, bwdNanos;
     private long optNanos, profiledSteps;
@@ -168,7 +169,29 @@ public final class Sequential implements AutoCloseable {
 
     public long paramCount() { return paramCount; }
 
-    /** The whole parameter segment (every layer's kernel, then bias, in layer order). */
+    /**
+     * Runs training, evaluation and prediction on {@code accelerator} from now on (null: back on the CPU engine, after
+     * copying the device's weights back). The accelerator must have been made for this model.
+     */
+    public Sequential accelerate(dev.panamacnn.backend.Accelerator accelerator) {
+        requireCompiled();
+        if (this.accelerator != null && this.accelerator != accelerator) this.accelerator.download();
+        this.accelerator = accelerator;
+        return this;
+    }
+
+    /** The attached accelerator, or null when the CPU engine runs the model. */
+    public dev.panamacnn.backend.Accelerator accelerator() { return accelerator; }
+
+    /** Brings the host parameters and optimizer state up to date from the accelerator, if one is attached. */
+    public void syncFromDevice() {
+        if (accelerator != null) accelerator.download();
+    }
+
+    /**
+     * The whole parameter segment (every layer's kernel, then bias, in layer order). With an accelerator attached,
+     * call {@link #syncFromDevice()} first to see the device's latest values ({@code fit} and {@code save} do).
+     */
     public MemorySegment parameters() { requireCompiled(); return params; }
 
     /** The gradient segment of the last training step (same layout as {@link #parameters()}). */
@@ -250,6 +273,7 @@ public final class Sequential implements AutoCloseable {
      * which gives the same results and saves memory), else a new one.
      */
     private Plan inferencePlan(int batch) {
+        if (accelerator != null) return plan(Math.min(batch, accelerator.capacity()));
         return plan != null ? plan : plan(batch);
     }
 
@@ -315,6 +339,11 @@ public final class Sequential implements AutoCloseable {
     }
 
     private StepResult trainPlanned(Plan p, int n) {
+        if (accelerator != null) {
+            dev.panamacnn.backend.Accelerator.Result r = accelerator.trainStep(p.x, p.y, n);
+            lastUpdateFinite = r.finite();
+            return new StepResult(r.lossSum(), r.correct(), n);
+        }
         forward(p, n);
         StepResult r = score(p, n);
         int last = layers.size() - 1;
@@ -399,6 +428,7 @@ public final class Sequential implements AutoCloseable {
             startStep = st.step();
             lossSum = st.lossSum(); correct = st.correct(); seen = st.seen();
             history.restore(st.history(), st.epochSeconds());
+            if (accelerator != null) accelerator.upload();
         }
         Plan p = plan(bs);
         List<Callback> cbs = new ArrayList<>();
@@ -448,11 +478,13 @@ public final class Sequential implements AutoCloseable {
             if (o.stop() != null && o.stop().requested()) stopped = true;
         }
         history.setStopped(stopped);
+        if (accelerator != null) accelerator.download();
         for (Callback c : cbs) c.onTrainEnd(history);
         return history;
     }
 
     private void checkpoint(Path dir, Checkpoint.State s) {
+        if (accelerator != null) accelerator.download();
         try {
             Checkpoint.write(dir, this, s);
         } catch (IOException e) {
@@ -469,6 +501,7 @@ public final class Sequential implements AutoCloseable {
      */
     private void checkFinite(StepResult r, int epoch, int step) {
         if (Double.isFinite(r.lossSum()) && lastUpdateFinite) return;
+        if (accelerator != null) accelerator.download();
         long badParam = firstNonFinite(params, paramCount);
         long badGrad = firstNonFinite(grads, paramCount);
         StringBuilder sb = new StringBuilder("training diverged at epoch ").append(epoch + 1).append(", step ").append(step + 1)
@@ -521,11 +554,17 @@ public final class Sequential implements AutoCloseable {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
         Plan p = inferencePlan(Math.min(batchSize, data.size()));
         int bs = Math.min(p.capacity, batchSize);
+        if (accelerator != null) bs = Math.min(bs, accelerator.capacity());
         double lossSum = 0;
         long correct = 0;
         for (int from = 0; from < data.size(); from += bs) {
             int n = Math.min(bs, data.size() - from);
             load(p, data.x(), data.y(), null, from, n);
+            if (accelerator != null) {
+                dev.panamacnn.backend.Accelerator.Result r = accelerator.evaluate(p.x, p.y, n);
+                lossSum += r.lossSum(); correct += r.correct();
+                continue;
+            }
             forward(p, n);
             StepResult r = score(p, n);
             lossSum += r.lossSum(); correct += r.correct();
@@ -543,11 +582,16 @@ public final class Sequential implements AutoCloseable {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
         Plan p = inferencePlan(Math.min(batchSize, total));
         int bs = Math.min(p.capacity, batchSize);
+        if (accelerator != null) bs = Math.min(bs, accelerator.capacity());
         int classes = outputShape().size();
         Tensor out = Tensor.allocate(Arena.ofAuto(), Shape.of(total, classes));
         for (int from = 0; from < total; from += bs) {
             int n = Math.min(bs, total - from);
             load(p, x, null, null, from, n);
+            if (accelerator != null) {
+                accelerator.predict(p.x, n, out.segment().asSlice((long) from * classes * 4, (long) n * classes * 4));
+                continue;
+            }
             forward(p, n);
             MemorySegment.copy(p.output(), 0, out.segment(), (long) from * classes * 4, (long) n * classes * 4);
         }
@@ -566,6 +610,7 @@ public final class Sequential implements AutoCloseable {
     /** Saves {@code model.json} and {@code weights.bin} into {@code dir}, atomically. */
     public void save(Path dir) throws IOException {
         requireCompiled();
+        syncFromDevice();
         ModelIO.save(this, dir);
     }
 

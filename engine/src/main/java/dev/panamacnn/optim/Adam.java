@@ -46,7 +46,7 @@ public final class Adam implements Optimizer {
 
     @Override public boolean update(Exec ex, MemorySegment p, MemorySegment g, long n) {
         t++;
-        float lrT = (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+        float lrT = stepSize(t);
         float b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon;
         nonFinite.set(false);
         ex.pool().forEach(Optimizer.chunks(n), (ch, wk) -> {
@@ -82,6 +82,16 @@ public final class Adam implements Optimizer {
     }
 
     private final java.util.concurrent.atomic.AtomicBoolean nonFinite = new java.util.concurrent.atomic.AtomicBoolean();
+
+    public float learningRate() { return lr; }
+    public float beta1() { return beta1; }
+    public float beta2() { return beta2; }
+    public float epsilon() { return epsilon; }
+
+    /** Keras' bias-corrected step size for update number {@code t} (1-based). */
+    public float stepSize(long t) {
+        return (float) (lr * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
+    }
 
     @Override public long iterations() { return t; }
     @Override public void setIterations(long t) { this.t = t; }

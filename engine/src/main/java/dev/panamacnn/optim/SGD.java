@@ -50,6 +50,9 @@ public final class SGD implements Optimizer {
 
     private final java.util.concurrent.atomic.AtomicBoolean nonFinite = new java.util.concurrent.atomic.AtomicBoolean();
 
+    public float learningRate() { return lr; }
+    public float momentum() { return momentum; }
+
     @Override public long iterations() { return t; }
     @Override public void setIterations(long t) { this.t = t; }
     @Override public List<MemorySegment> state() { return List.of(velocity); }
