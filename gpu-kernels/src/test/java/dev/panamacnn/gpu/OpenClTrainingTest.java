@@ -1,0 +1,172 @@
+package dev.panamacnn.gpu;
+
+import dev.panamacnn.data.Dataset;
+import dev.panamacnn.data.Mnist;
+import dev.panamacnn.data.SyntheticDigits;
+import dev.panamacnn.loss.Loss;
+import dev.panamacnn.nn.Activation;
+import dev.panamacnn.nn.Conv2D;
+import dev.panamacnn.nn.Dense;
+import dev.panamacnn.nn.Flatten;
+import dev.panamacnn.nn.MaxPool2D;
+import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.opencl.ClContext;
+import dev.panamacnn.opencl.ClDevice;
+import dev.panamacnn.optim.Adam;
+import dev.panamacnn.tensor.Shape;
+import dev.panamacnn.tensor.Tensor;
+import dev.panamacnn.train.EvalResult;
+import dev.panamacnn.train.FitOptions;
+import dev.panamacnn.train.History;
+import dev.panamacnn.train.Metric;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Locale;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The whole training step on the OpenCL device against the CPU engine, from the same initial weights. */
+class OpenClTrainingTest {
+    static ClDevice device;
+    static Mnist data;
+
+    @BeforeAll static void setUp(@TempDir Path dir) throws Exception {
+        device = OpenClTestDevice.get();
+        SyntheticDigits.write(dir, 2000, 500, 3);
+        data = Mnist.load(dir, w -> {});
+    }
+
+    /** Same layer types as the tutorial network (a conv after a pool, so every kernel runs), smaller. */
+    static Sequential model() {
+        Sequential m = new Sequential(
+                new Conv2D(6, 5, 5, Activation.RELU, Shape.of(28, 28, 1)),
+                new MaxPool2D(2, 2),
+                new Conv2D(12, 3, 3, 2, 2, Activation.TANH, null),
+                new MaxPool2D(2, 2, 1, 1),
+                new Flatten(),
+                new Dense(48, Activation.RELU),
+                new Dense(10, Activation.SOFTMAX)).seed(11).threads(2);
+        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+        return m;
+    }
+
+    static float[] floats(MemorySegment s, long n) {
+        float[] a = new float[(int) n];
+        MemorySegment.copy(s, ValueLayout.JAVA_FLOAT, 0, a, 0, a.length);
+        return a;
+    }
+
+    static Tensor batch(Tensor t, int from, int n) {
+        int per = t.shape().size() / t.shape().dim(0);
+        int[] dims = t.shape().dims().clone();
+        dims[0] = n;
+        Tensor b = Tensor.allocate(Arena.ofAuto(), Shape.of(dims));
+        MemorySegment.copy(t.segment(), (long) from * per * 4, b.segment(), 0, (long) n * per * 4);
+        return b;
+    }
+
+    @Test void firstStepGradientsMatchTheCpuEngine() {
+        try (Sequential cpu = model(); Sequential gpu = model();
+             OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 64)) {
+            gpu.accelerate(acc);
+            Tensor x = batch(data.train().x(), 0, 37), y = batch(data.train().y(), 0, 37);   // odd batch
+            Sequential.StepResult rc = cpu.trainOnBatch(x, y), rg = gpu.trainOnBatch(x, y);
+            assertEquals(rc.loss(), rg.loss(), 1e-5, "loss");
+            assertEquals(rc.correct(), rg.correct(), "correct predictions");
+            acc.downloadGradients();
+            float[] gc = floats(cpu.gradients(), cpu.paramCount()), gg = floats(gpu.gradients(), gpu.paramCount());
+            for (int i = 0; i < cpu.layers().size(); i++) {
+                long a = cpu.paramOffset(i), b = a + cpu.layers().get(i).paramCount();
+                if (a == b) continue;
+                double e = OpenClTestDevice.relError(java.util.Arrays.copyOfRange(gg, (int) a, (int) b), java.util.Arrays.copyOfRange(gc, (int) a, (int) b));
+                System.out.printf(Locale.ROOT, "gradient of %s: relative error %.2e%n", cpu.layers().get(i).name(), e);
+                assertTrue(e < 1e-4, "gradient of " + cpu.layers().get(i).name() + ": relative error " + e);
+            }
+            gpu.syncFromDevice();
+            double ep = OpenClTestDevice.relError(floats(gpu.parameters(), gpu.paramCount()), floats(cpu.parameters(), cpu.paramCount()));
+            assertTrue(ep < 1e-5, "parameters after one Adam step: " + ep);
+        }
+    }
+
+    /**
+     * 240 steps of batch 32 on the same batches: the OpenCL loss curve follows the CPU engine's. Tolerance: every
+     * step's loss within 0.05 + 5% of the CPU's, and the mean absolute difference below 0.01.
+     */
+    @Test void followsTheCpuLossCurveFor240Steps() {
+        int steps = 240, bs = 32, total = data.train().size();
+        try (Sequential cpu = model(); Sequential gpu = model();
+             OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, bs)) {
+            gpu.accelerate(acc);
+            double sumDiff = 0, maxDiff = 0;
+            double[] lc = new double[steps], lg = new double[steps];
+            for (int s = 0; s < steps; s++) {
+                int from = (s * bs) % (total - bs);
+                Tensor x = batch(data.train().x(), from, bs), y = batch(data.train().y(), from, bs);
+                lc[s] = cpu.trainOnBatch(x, y).loss();
+                lg[s] = gpu.trainOnBatch(x, y).loss();
+                double d = Math.abs(lc[s] - lg[s]);
+                sumDiff += d;
+                maxDiff = Math.max(maxDiff, d);
+                assertTrue(d <= 0.05 + 0.05 * lc[s], String.format(Locale.ROOT, "step %d: CPU loss %.5f, OpenCL loss %.5f", s + 1, lc[s], lg[s]));
+            }
+            System.out.printf(Locale.ROOT, "loss curve over %d steps: CPU %.4f -> %.4f, OpenCL %.4f -> %.4f, mean |diff| %.2e, max %.2e%n",
+                    steps, lc[0], lc[steps - 1], lg[0], lg[steps - 1], sumDiff / steps, maxDiff);
+            assertTrue(sumDiff / steps < 0.01, "mean loss difference " + sumDiff / steps);
+            assertTrue(lg[steps - 1] < 0.5 * lg[0], "the OpenCL run learns");
+            EvalResult ec = cpu.evaluate(data.test()), eg = gpu.evaluate(data.test());
+            System.out.println("test set after 240 steps: CPU " + ec + ", OpenCL " + eg);
+            assertEquals(ec.accuracy(), eg.accuracy(), 0.01, "test accuracy");
+            Tensor pc = cpu.predict(data.test().x()), pg = gpu.predict(data.test().x());
+            double e = OpenClTestDevice.relError(floats(pg.segment(), pg.shape().size()), floats(pc.segment(), pc.shape().size()));
+            assertTrue(e < 0.02, "predicted probabilities differ by " + e);
+        }
+    }
+
+    /** Device residency, counted: per step exactly the batch and its targets go in and three floats come out. */
+    @Test void aStepMovesOnlyTheBatchInAndThreeScalarsOut() {
+        int bs = 50;
+        try (Sequential gpu = model(); OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, bs)) {
+            gpu.accelerate(acc);
+            ClContext ctx = acc.context();
+            Dataset train = data.train();
+            Tensor x = batch(train.x(), 0, bs), y = batch(train.y(), 0, bs);
+            gpu.trainOnBatch(x, y);
+            long in0 = ctx.bytesToDevice(), out0 = ctx.bytesFromDevice(), w0 = ctx.writes(), r0 = ctx.reads();
+            int steps = 5;
+            for (int s = 0; s < steps; s++) gpu.trainOnBatch(x, y);
+            long perStepIn = (ctx.bytesToDevice() - in0) / steps, perStepOut = (ctx.bytesFromDevice() - out0) / steps;
+            System.out.printf(Locale.ROOT, "per step: %d bytes to the device (batch %d x 784 floats + %d x 10 targets), %d bytes back, %d launches%n",
+                    perStepIn, bs, bs, perStepOut, ctx.launches() / (steps + 1));
+            assertEquals((long) bs * 28 * 28 * 4 + (long) bs * 10 * 4, perStepIn, "bytes in per step");
+            assertEquals(12, perStepOut, "bytes out per step: loss sum, correct count, non-finite flag");
+            assertEquals(2L * steps, ctx.writes() - w0, "two writes per step");
+            assertEquals(steps, ctx.reads() - r0, "one read per step");
+        }
+    }
+
+    @Test void fitOnTheDeviceMatchesFitOnTheCpuAndLeavesTheWeightsOnTheHost() {
+        FitOptions o = FitOptions.builder().batchSize(32).epochs(3).verbose(false).build();
+        try (Sequential cpu = model(); Sequential gpu = model(); OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 32)) {
+            gpu.accelerate(acc);
+            History hc = cpu.fit(data.train(), o), hg = gpu.fit(data.train(), o);
+            EvalResult r = gpu.evaluate(data.test());
+            System.out.println("fit: CPU " + hc.get("loss") + ", OpenCL " + hg.get("loss") + ", OpenCL test " + r);
+            for (int e = 0; e < 3; e++) {
+                assertEquals(hc.get("loss").get(e), hg.get("loss").get(e), 1e-3, "epoch " + (e + 1) + " loss");
+                assertEquals(hc.get("accuracy").get(e), hg.get("accuracy").get(e), 0.005, "epoch " + (e + 1) + " accuracy");
+            }
+            assertTrue(r.accuracy() > 0.6, "accuracy after 3 epochs on the device: " + r);
+            // fit copied the weights back: the CPU engine now predicts what the device predicts
+            gpu.accelerate(null);
+            EvalResult onCpu = gpu.evaluate(data.test());
+            assertEquals(r.accuracy(), onCpu.accuracy(), 0.01, "CPU evaluation of the downloaded weights");
+        }
+    }
+}
