@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 final class EvaluateCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin DataOptions data;
+    @CommandLine.Mixin BackendOptions backend;
 
     @Option(names = "--model", required = true, description = "Folder written by 'train --save'.")
     Path model;
@@ -30,7 +31,10 @@ final class EvaluateCommand implements Callable<Integer> {
         try (Sequential m = Sequential.load(model)) {
             if (threads != null) m.threads(threads);
             Mnist mnist = data.load(out);
-            EvalResult r = m.evaluate(mnist.test(), 1000);
+            EvalResult r;
+            try (var acc = backend.attach(m, 1000, out)) {
+                r = m.evaluate(mnist.test(), 1000);
+            }
             out.printf(Locale.ROOT, "Test loss: %.4f%nTest accuracy: %.4f%n", r.loss(), r.accuracy());
         }
         return 0;

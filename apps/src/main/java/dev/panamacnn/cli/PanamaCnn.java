@@ -12,7 +12,7 @@ import java.nio.file.NoSuchFileException;
 /** The {@code panama-cnn} command line. */
 @Command(name = "panama-cnn", mixinStandardHelpOptions = true, versionProvider = PanamaCnn.Version.class,
         description = "Train and run convolutional networks on the JDK's Vector and FFM APIs.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, ShowCommand.class, ReportCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, DevicesCommand.class, ShowCommand.class, ReportCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
 public final class PanamaCnn implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -56,7 +56,9 @@ public final class PanamaCnn implements Runnable {
         if (ex instanceof UncheckedIOException u && u.getCause() != null) ex = u.getCause();
         if (ex instanceof IdxFormatException || ex instanceof dev.panamacnn.io.ModelFormatException
                 || ex instanceof dev.panamacnn.train.TrainingDivergedException
-                || ex instanceof dev.panamacnn.data.DigitImages.ImageFormatException) return ex.getMessage();
+                || ex instanceof dev.panamacnn.data.DigitImages.ImageFormatException
+                || ex instanceof dev.panamacnn.gpu.BackendChoice.Unavailable
+                || ex instanceof dev.panamacnn.opencl.ClException) return ex.getMessage();
         if (ex instanceof NoSuchFileException n) return n.getFile() + ": no such file or directory";
         if (ex instanceof java.nio.file.AccessDeniedException a) return a.getFile() + ": permission denied";
         if (ex instanceof IOException || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException) {

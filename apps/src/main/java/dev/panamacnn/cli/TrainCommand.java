@@ -3,6 +3,7 @@ package dev.panamacnn.cli;
 import dev.panamacnn.backend.Parallel;
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
+import dev.panamacnn.gpu.OpenClAccelerator;
 import dev.panamacnn.loss.Loss;
 import dev.panamacnn.nn.Models;
 import dev.panamacnn.nn.Sequential;
@@ -30,6 +31,7 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin DataOptions data;
+    @CommandLine.Mixin BackendOptions backend;
     @CommandLine.ParentCommand PanamaCnn parent;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
@@ -122,40 +124,47 @@ final class TrainCommand implements Callable<Integer> {
         try (Sequential model = Models.kerasMnistTutorial().seed(seed).threads(nThreads)) {
             model.compile(opt, Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
             out.print(model.summary());
-            out.printf(Locale.ROOT, "Training on %d images (%d threads, batch %d, %s lr %s, seed %d); testing on %d%n",
-                    train.size(), nThreads, batchSize, opt.name(), learningRate, seed, mnist.test().size());
-            out.flush();
-            boolean terminal = parent != null && parent.interactive;
-            TrainingStopped stop = new TrainingStopped();
-            Interrupts.onCtrlC(() -> {
-                out.println();
-                out.println("Stopping at the end of this step" + (ckpt != null ? " and writing a checkpoint" : "") + " (Ctrl-C again to quit at once) ...");
-                out.flush();
-                stop.request();
-            });
-            if (ckpt != null) out.println((resume ? "Resuming from " : "Checkpoints go to ") + ckpt);
-            out.flush();
-            History h = model.fit(train, FitOptions.builder().batchSize(batchSize).epochs(epochs)
-                    .validationData(validation).verbose(false).callback(new ProgressBar(out, terminal))
-                    .checkpoint(ckpt, checkpointEvery).resume(resume).stopOn(stop).build());
-            if (h.stopped()) {
-                out.println("Training stopped." + (ckpt != null ? " Resume with: bin/panama-cnn train --resume --checkpoint-dir " + ckpt
-                        + " (and the same other options)" : " No checkpoint was written (--no-checkpoint)."));
-                out.flush();
-                return 130;
+            try (OpenClAccelerator acc = backend.attach(model, Math.max(batchSize, 1000), out)) {
+                String where = acc != null ? "OpenCL on " + acc.device().name() : nThreads + " threads";
+                out.printf(Locale.ROOT, "Training on %d images (%s, batch %d, %s lr %s, seed %d); testing on %d%n",
+                        train.size(), where, batchSize, opt.name(), learningRate, seed, mnist.test().size());
+                return trainAndTest(model, train, validation, mnist, ckpt, out);
             }
-            if (save != null) {
-                model.save(save);
-                HistoryFiles.write(h, save);
-                out.println("Saved the model to " + save);
-            }
-            EvalResult r = model.evaluate(mnist.test(), 1000);
-            double mean = h.epochSeconds().stream().mapToDouble(Double::doubleValue).average().orElse(0);
-            out.printf(Locale.ROOT, "Mean epoch time: %.1f s%n", mean);
-            out.printf(Locale.ROOT, "Test loss: %.4f%n", r.loss());
-            out.printf(Locale.ROOT, "Test accuracy: %.4f%n", r.accuracy());
-            out.flush();
         }
+    }
+
+    private int trainAndTest(Sequential model, Dataset train, Dataset validation, Mnist mnist, Path ckpt, PrintWriter out) throws Exception {
+        out.flush();
+        boolean terminal = parent != null && parent.interactive;
+        TrainingStopped stop = new TrainingStopped();
+        Interrupts.onCtrlC(() -> {
+            out.println();
+            out.println("Stopping at the end of this step" + (ckpt != null ? " and writing a checkpoint" : "") + " (Ctrl-C again to quit at once) ...");
+            out.flush();
+            stop.request();
+        });
+        if (ckpt != null) out.println((resume ? "Resuming from " : "Checkpoints go to ") + ckpt);
+        out.flush();
+        History h = model.fit(train, FitOptions.builder().batchSize(batchSize).epochs(epochs)
+                .validationData(validation).verbose(false).callback(new ProgressBar(out, terminal))
+                .checkpoint(ckpt, checkpointEvery).resume(resume).stopOn(stop).build());
+        if (h.stopped()) {
+            out.println("Training stopped." + (ckpt != null ? " Resume with: bin/panama-cnn train --resume --checkpoint-dir " + ckpt
+                    + " (and the same other options)" : " No checkpoint was written (--no-checkpoint)."));
+            out.flush();
+            return 130;
+        }
+        if (save != null) {
+            model.save(save);
+            HistoryFiles.write(h, save);
+            out.println("Saved the model to " + save);
+        }
+        EvalResult r = model.evaluate(mnist.test(), 1000);
+        double mean = h.epochSeconds().stream().mapToDouble(Double::doubleValue).average().orElse(0);
+        out.printf(Locale.ROOT, "Mean epoch time: %.1f s%n", mean);
+        out.printf(Locale.ROOT, "Test loss: %.4f%n", r.loss());
+        out.printf(Locale.ROOT, "Test accuracy: %.4f%n", r.accuracy());
+        out.flush();
         return 0;
     }
 }

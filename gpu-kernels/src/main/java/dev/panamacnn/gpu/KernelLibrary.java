@@ -17,6 +17,9 @@ public final class KernelLibrary {
 
     public ClContext context() { return ctx; }
 
+    /** Number of kernel classes built so far. */
+    public int programCount() { return programs.size(); }
+
     /** A new kernel object of class {@code cls}, for one use site ({@code label} names it in errors). */
     public ClKernel create(Class<? extends Kernel> cls, String label) {
         KernelTranslator.Translation t = KernelTranslator.translate(cls);

@@ -171,6 +171,9 @@ public final class OpenClAccelerator implements Accelerator {
 
     @Override public int capacity() { return capacity; }
 
+    /** Number of kernel classes translated and built for this plan. */
+    public int kernelClasses() { return lib.programCount(); }
+
     @Override public void upload() {
         ctx.write(params, 0, model.parameters(), paramCount * 4);
         List<MemorySegment> st = model.optimizer().state();
