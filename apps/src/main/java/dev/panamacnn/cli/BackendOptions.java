@@ -20,9 +20,19 @@ final class BackendOptions {
      * {@code capacity}; returns it (the caller closes it) or null for the CPU engine.
      */
     OpenClAccelerator attach(Sequential model, int capacity, PrintWriter out) {
+        return attach(choose(out), model, capacity, out);
+    }
+
+    /** Decides the backend and prints which and why (before any data is loaded, so a bad choice fails fast). */
+    BackendChoice choose(PrintWriter out) {
         BackendChoice c = BackendChoice.choose(backend, device);
         out.println("Backend: " + c.reason());
         out.flush();
+        return c;
+    }
+
+    /** For an OpenCL choice, plans the model on the device and attaches it; null for the CPU engine. */
+    OpenClAccelerator attach(BackendChoice c, Sequential model, int capacity, PrintWriter out) {
         if (!c.opencl()) return null;
         long t0 = System.nanoTime();
         OpenClAccelerator acc = OpenClAccelerator.create(model, c.device(), capacity);

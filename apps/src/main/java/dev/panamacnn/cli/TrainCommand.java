@@ -103,6 +103,7 @@ final class TrainCommand implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(cl, "--optimizer must be adam or sgd, got '" + optimizer + "'");
         };
         if (ckpt != null) Dirs.requireWritableDir(ckpt, "--checkpoint-dir");
+        dev.panamacnn.gpu.BackendChoice where = backend.choose(out);
         if (save != null) Dirs.requireWritableDir(save, "--save");
         Mnist mnist = data.load(out);
         Dataset train = mnist.train();
@@ -124,10 +125,9 @@ final class TrainCommand implements Callable<Integer> {
         try (Sequential model = Models.kerasMnistTutorial().seed(seed).threads(nThreads)) {
             model.compile(opt, Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
             out.print(model.summary());
-            try (OpenClAccelerator acc = backend.attach(model, Math.max(batchSize, 1000), out)) {
-                String where = acc != null ? "OpenCL on " + acc.device().name() : nThreads + " threads";
+            try (OpenClAccelerator acc = backend.attach(where, model, Math.max(batchSize, 1000), out)) {
                 out.printf(Locale.ROOT, "Training on %d images (%s, batch %d, %s lr %s, seed %d); testing on %d%n",
-                        train.size(), where, batchSize, opt.name(), learningRate, seed, mnist.test().size());
+                        train.size(), acc != null ? "OpenCL on " + acc.device().name() : nThreads + " threads", batchSize, opt.name(), learningRate, seed, mnist.test().size());
                 return trainAndTest(model, train, validation, mnist, ckpt, out);
             }
         }
