@@ -249,6 +249,50 @@ public final class OpenClAccelerator implements Accelerator {
         ctx.read(acts[acts.length - 1], 0, out, (long) n * classes * 4);
     }
 
+    /**
+     * The step's launches by name, for per-kernel benchmarks and profiles: each layer's {@code forward} and
+     * {@code backward}, {@code softmax+loss} and the optimizer's {@code update}, in step order. Each runs on the
+     * current device buffers for a batch of {@code n}; call {@link ClContext#finish()} to wait for it.
+     */
+    public java.util.LinkedHashMap<String, Runnable> launches(int n) {
+        checkBatch(n);
+        java.util.LinkedHashMap<String, Runnable> m = new java.util.LinkedHashMap<>();
+        List<Layer> layers = new ArrayList<>();
+        for (Layer l : model.layers()) if (!(l instanceof Flatten)) layers.add(l);
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            m.put(layers.get(i).name() + " forward", () -> op.forward(n));
+        }
+        m.put("softmax+loss", () -> { launch1(softmaxTrain, n); reduce.set("n", n).launch(1, 1); });
+        for (int i = ops.size() - 1; i >= 0; i--) {
+            Op op = ops.get(i);
+            boolean last = i == ops.size() - 1, first = i == 0;
+            m.put(layers.get(i).name() + " backward", () -> op.backward(n, last, !first));
+        }
+        m.put(model.optimizer().name() + " update", () -> {
+            if (model.optimizer() instanceof Adam a) update.set("lrT", a.stepSize(Math.max(1, model.optimizer().iterations())));
+            update.launch(paramCount, 256);
+        });
+        return m;
+    }
+
+    /** Mean milliseconds per launch group over {@code reps} runs of a batch of {@code n} (a finish after each). */
+    public String profile(int n, int reps) {
+        StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "%-22s %10s   (%s, batch %d, %d runs)%n", "op", "ms", ctx.device().name(), n, reps));
+        double total = 0;
+        for (var e : launches(n).entrySet()) {
+            e.getValue().run();
+            ctx.finish();
+            long t0 = System.nanoTime();
+            for (int r = 0; r < reps; r++) { e.getValue().run(); ctx.finish(); }
+            double ms = (System.nanoTime() - t0) / 1e6 / reps;
+            total += ms;
+            sb.append(String.format(java.util.Locale.ROOT, "%-22s %10.3f%n", e.getKey(), ms));
+        }
+        sb.append(String.format(java.util.Locale.ROOT, "%-22s %10.3f%n", "sum", total));
+        return sb.toString();
+    }
+
     @Override public void close() {
         ctx.close();
         arena.close();

@@ -13,7 +13,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * One OpenCL context and one in-order command queue on one device, and everything created in it. Every transfer
  * between host and device goes through {@link #write} and {@link #read}, which count the bytes, so the engine can
- * prove what crosses the bus per step. Not thread-safe: one training loop drives it.
+ * prove what crosses the bus per step. Not thread-safe: one thread at a time drives it (any thread).
  */
 public final class ClContext implements AutoCloseable {
     private final ClDevice device;
@@ -21,14 +21,15 @@ public final class ClContext implements AutoCloseable {
     private final List<ClBuffer> buffers = new ArrayList<>();
     private final List<ClKernel> kernels = new ArrayList<>();
     private final List<MemorySegment> programs = new ArrayList<>();
-    private final Arena arena = Arena.ofConfined();
-    private final MemorySegment err;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment err, zero;
     private long bytesToDevice, bytesFromDevice, writes, reads, launches;
     private boolean closed;
 
     public ClContext(ClDevice device) {
         this.device = device;
         err = arena.allocate(JAVA_INT);
+        zero = arena.allocate(JAVA_INT);
         MemorySegment devs = arena.allocate(ADDRESS);
         devs.set(ADDRESS, 0, device.handle());
         context = OpenCL.createContext(devs, 1, err);
@@ -80,7 +81,6 @@ public final class ClContext implements AutoCloseable {
     /** Zeroes a byte range on the device (no host transfer). */
     public void fillZero(ClBuffer b, long offset, long bytes) {
         checkRange(b, offset, bytes, "fill");
-        MemorySegment zero = arena.allocate(JAVA_INT);
         OpenCL.fillBuffer(queue, b.handle, zero, 4, offset, bytes);
     }
 

@@ -1,0 +1,82 @@
+package dev.panamacnn.bench;
+
+import dev.panamacnn.gpu.BackendChoice;
+import dev.panamacnn.gpu.OpenClAccelerator;
+import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * CPU engine vs the OpenCL backend on the tutorial network: one training step, and inference, on a random
+ * MNIST-shaped batch. Mode is throughput in operations per second; images/s = ops/s x batch. The OpenCL device is
+ * the first GPU, else the first OpenCL device ({@code -Dpanamacnn.bench.device=N} picks one); without OpenCL the
+ * {@code opencl} rows fail with the reason rather than quietly measuring the CPU.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 5)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class BackendBenchmark {
+    @Param({"cpu", "opencl"}) String backend;
+    @Param({"128", "1000"}) int batch;
+
+    Arena arena;
+    Sequential model;
+    OpenClAccelerator acc;
+    Tensor x, y;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        arena = Arena.ofShared();
+        model = Batches.tutorialModel(Runtime.getRuntime().availableProcessors());
+        var data = Batches.random(arena, batch);
+        x = data.x();
+        y = data.y();
+        if (backend.equals("opencl")) {
+            String pick = System.getProperty("panamacnn.bench.device");
+            BackendChoice c = BackendChoice.choose("opencl", pick == null ? null : Integer.valueOf(pick));
+            acc = OpenClAccelerator.create(model, c.device(), batch);
+            model.accelerate(acc);
+            System.out.println("\nOpenCL device: " + c.device().describe());
+        }
+    }
+
+    /** One training step (forward, loss, backward, Adam) on the batch; ops/s x batch = training images/s. */
+    @Benchmark
+    public double trainStep() {
+        return model.trainOnBatch(x, y).lossSum();
+    }
+
+    /** Forward pass of the batch with the probabilities copied to the host; ops/s x batch = inference images/s. */
+    @Benchmark
+    public Tensor inference() {
+        return model.predict(x, batch);
+    }
+
+    @TearDown
+    public void tearDown() {
+        if (acc != null) {
+            model.accelerate(null);
+            acc.close();
+        }
+        model.close();
+        arena.close();
+    }
+}

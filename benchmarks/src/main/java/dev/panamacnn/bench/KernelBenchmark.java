@@ -1,0 +1,64 @@
+package dev.panamacnn.bench;
+
+import dev.panamacnn.gpu.BackendChoice;
+import dev.panamacnn.gpu.OpenClAccelerator;
+import dev.panamacnn.nn.Sequential;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Each OpenCL launch group of the tutorial network's training step (a layer's forward or backward kernels, the fused
+ * softmax + loss, the Adam update) at batch 128, waiting for the device after each call.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 1, time = 2)
+@Measurement(iterations = 3, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class KernelBenchmark {
+    @Param({"conv2d forward", "max_pooling2d forward", "conv2d_1 forward", "max_pooling2d_1 forward", "dense forward",
+            "dense_1 forward", "softmax+loss", "dense_1 backward", "dense backward", "max_pooling2d_1 backward",
+            "conv2d_1 backward", "max_pooling2d backward", "conv2d backward", "Adam update"})
+    String op;
+    @Param({"128"}) int batch;
+
+    Sequential model;
+    OpenClAccelerator acc;
+    Runnable launch;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        model = Batches.tutorialModel(1);
+        String pick = System.getProperty("panamacnn.bench.device");
+        acc = OpenClAccelerator.create(model, BackendChoice.choose("opencl", pick == null ? null : Integer.valueOf(pick)).device(), batch);
+        var all = acc.launches(batch);
+        launch = all.get(op);
+        if (launch == null) throw new IllegalArgumentException("no launch group '" + op + "'; there are " + all.keySet());
+    }
+
+    @Benchmark
+    public void kernel() {
+        launch.run();
+        acc.context().finish();
+    }
+
+    @TearDown
+    public void tearDown() {
+        acc.close();
+        model.close();
+    }
+}
