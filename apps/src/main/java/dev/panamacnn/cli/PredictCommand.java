@@ -27,6 +27,7 @@ import java.util.concurrent.Callable;
 final class PredictCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     @CommandLine.Mixin DataOptions data;
+    @CommandLine.Mixin BackendOptions backend;
 
     @Option(names = "--model", required = true, description = "Folder written by 'train --save'.")
     Path model;
@@ -71,7 +72,11 @@ final class PredictCommand implements Callable<Integer> {
                 float[] a = inputs.get(i);
                 for (int j = 0; j < 784; j++) x.set((long) i * 784 + j, a[j]);
             }
-            Tensor p = m.predict(x);
+            Tensor p;
+            // the backend line goes to stderr, so --json output stays clean
+            try (var acc = backend.attach(m, Math.min(Math.max(1, inputs.size()), 1000), spec.commandLine().getErr())) {
+                p = m.predict(x);
+            }
             int classes = p.shape().dim(1);
             ObjectMapper mapper = new ObjectMapper();
             ArrayNode arr = mapper.createArrayNode();

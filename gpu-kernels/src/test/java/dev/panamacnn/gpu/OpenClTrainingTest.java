@@ -169,4 +169,38 @@ class OpenClTrainingTest {
             assertEquals(r.accuracy(), onCpu.accuracy(), 0.01, "CPU evaluation of the downloaded weights");
         }
     }
+
+    /**
+     * Checkpoints written while training on the device hold the device's weights and Adam state: stopping after 7
+     * steps and resuming on a fresh accelerator ends bit-identical to an uninterrupted OpenCL run (the kernels
+     * reduce in a fixed order, so the device is deterministic).
+     */
+    @Test void stopAndResumeOnTheDeviceIsBitIdentical(@TempDir Path ckpt) {
+        FitOptions.Builder base = FitOptions.builder().batchSize(40).epochs(2).verbose(false);
+        Dataset train = data.train().take(400);
+        float[] straight;
+        try (Sequential gpu = model(); OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 40)) {
+            gpu.accelerate(acc);
+            gpu.fit(train, base.build());
+            straight = floats(gpu.parameters(), gpu.paramCount());
+        }
+        dev.panamacnn.train.TrainingStopped stop = new dev.panamacnn.train.TrainingStopped();
+        int[] steps = {0};
+        dev.panamacnn.train.Callback stopAfter7 = new dev.panamacnn.train.Callback() {
+            @Override public void onBatchEnd(int epoch, int step, java.util.Map<String, Double> logs) {
+                if (++steps[0] == 7) stop.request();
+            }
+        };
+        try (Sequential gpu = model(); OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 40)) {
+            gpu.accelerate(acc);
+            History h = gpu.fit(train, base.checkpoint(ckpt, 0).stopOn(stop).callback(stopAfter7).build());
+            assertTrue(h.stopped(), "the first run stops");
+        }
+        try (Sequential gpu = model(); OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 40)) {
+            gpu.accelerate(acc);
+            gpu.fit(train, FitOptions.builder().batchSize(40).epochs(2).verbose(false).checkpoint(ckpt, 0).resume(true).build());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(straight, floats(gpu.parameters(), gpu.paramCount()), 0f,
+                    "resumed OpenCL run vs uninterrupted OpenCL run");
+        }
+    }
 }
