@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Keras tutorial's CNN in PyTorch, on the same MNIST IDX files: the speed and accuracy reference.
 
-Usage: /usr/bin/python3 benchmarks/pytorch/mnist_cnn.py [--data-dir DIR] [--epochs N] [--threads T] [--limit N]
+Usage: /usr/bin/python3 benchmarks/pytorch/mnist_cnn.py [--data-dir DIR] [--epochs N] [--threads T] [--limit N] [--device cuda]
 Prints one line per epoch (seconds, loss, accuracy) and the test accuracy. Uses whatever BLAS torch is linked
 to: on Debian install libopenblas0-openmp so it is OpenBLAS, not the reference BLAS (about 6x slower).
 """
@@ -55,6 +55,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (a GPU: the reference for the OpenCL backend)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -64,14 +65,18 @@ def main():
     yte = torch.tensor(read_idx(find(a.data_dir, "t10k-labels-idx1-ubyte")), dtype=torch.long)
     if a.limit:
         xtr, ytr = xtr[:a.limit], ytr[:a.limit]
-    model = Net()
+    dev = torch.device(a.device)
+    xtr, ytr, xte, yte = xtr.to(dev), ytr.to(dev), xte.to(dev), yte.to(dev)
+    model = Net().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    if dev.type == "cuda":
+        print(f"device: {torch.cuda.get_device_name(dev)}")
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, BLAS: "
           f"{'OpenBLAS' if 'openblas' in torch.__config__.show().lower() else 'see torch.__config__.show()'}")
     n = len(xtr)
     for epoch in range(a.epochs):
         t0 = time.perf_counter()
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=dev)
         model.train()
         tot_loss, correct = 0.0, 0
         for i in range(0, n, a.batch_size):

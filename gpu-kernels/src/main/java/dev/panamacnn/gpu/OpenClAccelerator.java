@@ -6,8 +6,9 @@ import dev.panamacnn.gpu.kernels.ActivationBackward;
 import dev.panamacnn.gpu.kernels.AdamUpdate;
 import dev.panamacnn.gpu.kernels.ColumnSum;
 import dev.panamacnn.gpu.kernels.Conv2DBackwardInput;
-import dev.panamacnn.gpu.kernels.Conv2DBackwardParams;
-import dev.panamacnn.gpu.kernels.Conv2DForward;
+import dev.panamacnn.gpu.kernels.ConvGemmForward;
+import dev.panamacnn.gpu.kernels.ConvGemmWeightGrad;
+import dev.panamacnn.gpu.kernels.SumSlices;
 import dev.panamacnn.gpu.kernels.Gemm;
 import dev.panamacnn.gpu.kernels.MaxPoolBackward;
 import dev.panamacnn.gpu.kernels.MaxPoolForward;
@@ -316,10 +317,12 @@ public final class OpenClAccelerator implements Accelerator {
         void backward(int n, boolean preActivation, boolean needInputGradient);
     }
 
+    /** Rows of the im2col matrix per slice of the split weight-gradient reduction. */
+    static final int SLICE = 512;
+
     private final class ConvOp implements Op {
-        final ClKernel fwd, bwdParams, bwdInput, actBwd;
-        final int perOut, perIn, act;
-        final long weightWorkItems;
+        final ClKernel fwd, dW, sumW, dB, bwdInput, actBwd;
+        final int perOut, perIn, act, f, kk, outPositions;
 
         ConvOp(Conv2D l, long kOff, ClBuffer in, ClBuffer out, ClBuffer dOut, ClBuffer dIn) {
             int h = l.inputShape().dim(0), w = l.inputShape().dim(1), c = l.inputShape().dim(2);
@@ -328,16 +331,28 @@ public final class OpenClAccelerator implements Accelerator {
             int bOff = (int) (kOff + (long) kh * kw * c * f);
             perOut = oh * ow * f;
             perIn = h * w * c;
-            weightWorkItems = (long) kh * kw * c * f + f;
+            this.f = f;
+            kk = kh * kw * c;
+            outPositions = oh * ow;
             act = act(l.activation());
-            fwd = dims(lib.create(Conv2DForward.class, l.name() + " forward"), l, h, w, c, oh, ow, f)
+            fwd = gemmDims(lib.create(ConvGemmForward.class, l.name() + " forward"), l, h, w, c, oh, ow, f)
                     .set("in", in).set("params", params).set("out", out).set("kOff", (int) kOff).set("bOff", bOff).set("act", act);
-            bwdParams = dims(lib.create(Conv2DBackwardParams.class, l.name() + " weight gradient"), l, h, w, c, oh, ow, f)
-                    .set("in", in).set("dOut", dOut).set("grads", grads).set("kOff", (int) kOff).set("bOff", bOff);
+            int maxSlices = (capacity * outPositions + SLICE - 1) / SLICE;
+            ClBuffer partial = ctx.buffer((long) maxSlices * kk * f * 4, l.name() + " weight-gradient slices");
+            dW = gemmDims(lib.create(ConvGemmWeightGrad.class, l.name() + " weight gradient"), l, h, w, c, oh, ow, f)
+                    .set("in", in).set("dOut", dOut).set("partial", partial).set("slice", SLICE);
+            sumW = lib.create(SumSlices.class, l.name() + " weight gradient sum").set("partial", partial).set("out", grads)
+                    .set("count", kk * f).set("outOff", (int) kOff);
+            dB = lib.create(ColumnSum.class, l.name() + " bias gradient").set("d", dOut).set("out", grads).set("cols", f).set("outOff", bOff);
             bwdInput = dIn == null ? null : dims(lib.create(Conv2DBackwardInput.class, l.name() + " input gradient"), l, h, w, c, oh, ow, f)
                     .set("dOut", dOut).set("params", params).set("dIn", dIn).set("kOff", (int) kOff);
             actBwd = act == Act.LINEAR ? null : lib.create(ActivationBackward.class, l.name() + " activation gradient")
                     .set("y", out).set("d", dOut).set("act", act);
+        }
+
+        private ClKernel gemmDims(ClKernel k, Conv2D l, int h, int w, int c, int oh, int ow, int f) {
+            return k.set("h", h).set("w", w).set("c", c).set("kw", l.kernelWidth()).set("sh", l.strideY()).set("sw", l.strideX())
+                    .set("oh", oh).set("ow", ow).set("f", f).set("kk", l.kernelHeight() * l.kernelWidth() * c);
         }
 
         private ClKernel dims(ClKernel k, Conv2D l, int h, int w, int c, int oh, int ow, int f) {
@@ -346,12 +361,15 @@ public final class OpenClAccelerator implements Accelerator {
         }
 
         @Override public void forward(int n) {
-            fwd.set("n", n).launch((long) n * perOut, LOCAL);
+            fwd.set("n", n).launch(new long[] {f, (long) n * outPositions}, new long[] {16, 16});
         }
 
         @Override public void backward(int n, boolean preActivation, boolean needInputGradient) {
             if (!preActivation && actBwd != null) actBwd.set("count", n * perOut).launch((long) n * perOut, LOCAL);
-            bwdParams.set("n", n).launch(weightWorkItems, LOCAL);
+            int rows = n * outPositions, slices = (rows + SLICE - 1) / SLICE;
+            dW.set("n", n).launch(new long[] {f, kk, slices}, new long[] {16, 16, 1});
+            sumW.set("slices", slices).launch((long) kk * f, LOCAL);
+            dB.set("rows", rows).launch(f, LOCAL);
             if (needInputGradient && bwdInput != null) bwdInput.set("n", n).launch((long) n * perIn, LOCAL);
         }
 

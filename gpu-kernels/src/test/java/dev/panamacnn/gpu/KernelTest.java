@@ -5,8 +5,9 @@ import dev.panamacnn.gpu.kernels.ActivationBackward;
 import dev.panamacnn.gpu.kernels.AdamUpdate;
 import dev.panamacnn.gpu.kernels.ColumnSum;
 import dev.panamacnn.gpu.kernels.Conv2DBackwardInput;
-import dev.panamacnn.gpu.kernels.Conv2DBackwardParams;
-import dev.panamacnn.gpu.kernels.Conv2DForward;
+import dev.panamacnn.gpu.kernels.ConvGemmForward;
+import dev.panamacnn.gpu.kernels.ConvGemmWeightGrad;
+import dev.panamacnn.gpu.kernels.SumSlices;
 import dev.panamacnn.gpu.kernels.Gemm;
 import dev.panamacnn.gpu.kernels.MaxPoolBackward;
 import dev.panamacnn.gpu.kernels.MaxPoolForward;
@@ -56,6 +57,11 @@ class KernelTest {
         return a;
     }
 
+    private static ClKernel gemmDims(ClKernel k, int n, int h, int w, int c, int kw, int sh, int sw, int oh, int ow, int f, int kk) {
+        return k.set("n", n).set("h", h).set("w", w).set("c", c).set("kw", kw).set("sh", sh).set("sw", sw)
+                .set("oh", oh).set("ow", ow).set("f", f).set("kk", kk);
+    }
+
     private static ClKernel convDims(ClKernel k, int n, int h, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, int f) {
         return k.set("n", n).set("h", h).set("w", w).set("c", c).set("kh", kh).set("kw", kw).set("sh", sh).set("sw", sw)
                 .set("oh", oh).set("ow", ow).set("f", f);
@@ -78,18 +84,24 @@ class KernelTest {
             ClBuffer bx = upload(ctx, x, "x"), bp = upload(ctx, params, "params"), bdy = upload(ctx, dy, "dy");
             ClBuffer by = ctx.buffer(dy.length * 4L, "y"), bdx = ctx.buffer(x.length * 4L, "dx"), bg = ctx.buffer(params.length * 4L, "grads");
             int bOff = pad + kernel.length;
+            int rows = n * oh * ow, kk = kh * kw * c;
             for (int act : new int[] {Act.LINEAR, Act.RELU}) {
-                convDims(lib.create(Conv2DForward.class, "conv"), n, h, w, c, kh, kw, sh, sw, oh, ow, f)
+                gemmDims(lib.create(ConvGemmForward.class, "conv"), n, h, w, c, kw, sh, sw, oh, ow, f, kk)
                         .set("in", bx).set("params", bp).set("out", by).set("kOff", pad).set("bOff", bOff).set("act", act)
-                        .launch((long) n * oh * ow * f, 64);
+                        .launch(new long[] {f, rows}, new long[] {16, 16});
                 float[] expect = Reference.conv2dForward(x, n, h, w, c, kernel, bias, kh, kw, f, sh, sw);
                 if (act == Act.RELU) for (int i = 0; i < expect.length; i++) expect[i] = Reference.relu(expect[i]);
                 double e = relError(download(ctx, by, expect.length), expect);
                 assertTrue(e < TOL, "conv forward act=" + act + " " + shape + ": relative error " + e);
             }
-            convDims(lib.create(Conv2DBackwardParams.class, "conv dW"), n, h, w, c, kh, kw, sh, sw, oh, ow, f)
-                    .set("in", bx).set("dOut", bdy).set("grads", bg).set("kOff", pad).set("bOff", bOff)
-                    .launch((long) kernel.length + f, 64);
+            int slice = 1 + r.nextInt(40), slices = (rows + slice - 1) / slice;   // the split reduction, odd slice sizes
+            ClBuffer partial = ctx.buffer((long) slices * kk * f * 4, "partial");
+            gemmDims(lib.create(ConvGemmWeightGrad.class, "conv dW"), n, h, w, c, kw, sh, sw, oh, ow, f, kk)
+                    .set("in", bx).set("dOut", bdy).set("partial", partial).set("slice", slice)
+                    .launch(new long[] {f, kk, slices}, new long[] {16, 16, 1});
+            lib.create(SumSlices.class, "conv dW sum").set("partial", partial).set("out", bg).set("count", kk * f).set("slices", slices)
+                    .set("outOff", pad).launch((long) kk * f, 64);
+            lib.create(ColumnSum.class, "conv dB").set("d", bdy).set("out", bg).set("rows", rows).set("cols", f).set("outOff", bOff).launch(f, 64);
             convDims(lib.create(Conv2DBackwardInput.class, "conv dX"), n, h, w, c, kh, kw, sh, sw, oh, ow, f)
                     .set("dOut", bdy).set("params", bp).set("dIn", bdx).set("kOff", pad)
                     .launch(x.length, 64);
