@@ -361,13 +361,14 @@ public final class OpenClAccelerator implements Accelerator {
         }
 
         @Override public void forward(int n) {
-            fwd.set("n", n).launch(new long[] {f, (long) n * outPositions}, new long[] {16, 16});
+            fwd.set("n", n).launch(Gemm.global((long) n * outPositions, f), new long[] {16, 16});
         }
 
         @Override public void backward(int n, boolean preActivation, boolean needInputGradient) {
             if (!preActivation && actBwd != null) actBwd.set("count", n * perOut).launch((long) n * perOut, LOCAL);
             int rows = n * outPositions, slices = (rows + SLICE - 1) / SLICE;
-            dW.set("n", n).launch(new long[] {f, kk, slices}, new long[] {16, 16, 1});
+            long[] g = Gemm.global(kk, f);
+            dW.set("n", n).launch(new long[] {g[0], g[1], slices}, new long[] {16, 16, 1});
             sumW.set("slices", slices).launch((long) kk * f, LOCAL);
             dB.set("rows", rows).launch(f, LOCAL);
             if (needInputGradient && bwdInput != null) bwdInput.set("n", n).launch((long) n * perIn, LOCAL);
@@ -436,7 +437,7 @@ public final class OpenClAccelerator implements Accelerator {
         }
 
         private static void gemm(ClKernel k, int rows, int cols) {
-            k.launch(new long[] {cols, rows}, new long[] {Gemm.TILE, Gemm.TILE});
+            k.launch(Gemm.global(rows, cols), new long[] {16, 16});
         }
 
         @Override public void forward(int n) {

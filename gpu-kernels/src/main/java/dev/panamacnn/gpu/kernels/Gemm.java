@@ -6,46 +6,79 @@ package dev.panamacnn.gpu.kernels;
  * {@code B(l, j) = b[bOff + l*brs + j*bcs]}, {@code C[i, j] = c[cOff + i*ldc + j]}; the bias is read from
  * {@code b[biasOff + j]} unless {@code biasOff < 0}.
  *
- * <p>Tiled: a 16x16 work-group stages a 16x16 tile of A and of B in local memory per step of 16 along l.
- * Launch with global size (columns, rows), both rounded up to 16, local size (16, 16).
+ * <p>Tiled twice: a 16x16 work-group computes a 64x64 tile of C, staging 64x16 slices of A and 16x64 of B in local
+ * memory per step of 16 along l, and each work-item keeps 4x4 outputs (rows {@code ly + 16 r}, columns
+ * {@code lx + 16 c}) in a private array, so every value read from local memory feeds four multiply-adds.
+ * Launch with global {@code (ceil(n / 64) * 16, ceil(m / 64) * 16)}, local (16, 16): see {@link #global}.
  */
 public final class Gemm extends NetKernel {
-    public static final int TILE = 16;
+    /** Rows and columns of C per work-group. */
+    public static final int TILE = 64;
     public float[] a, b, c;
     public int m, nn, k, aOff, ars, acs, bOff, brs, bcs, cOff, ldc, biasOff, act;
-    @Local public float[] tileA = new float[TILE * TILE];
-    @Local public float[] tileB = new float[TILE * TILE];
+    @Local public float[] tileA = new float[64 * 16];
+    @Local public float[] tileB = new float[16 * 64];
+    @PrivateMemorySpace(16) public float[] acc = new float[16];
+
+    /** The global size for an {@code m x n} product. */
+    public static long[] global(long m, long n) {
+        return new long[] {(n + TILE - 1) / TILE * 16, (m + TILE - 1) / TILE * 16};
+    }
 
     @Override public void run() {
         int lx = getLocalId(0);
         int ly = getLocalId(1);
-        int j = getGlobalId(0);
-        int i = getGlobalId(1);
-        float acc = 0f;
+        int row0 = getGroupId(1) * 64;
+        int col0 = getGroupId(0) * 64;
+        for (int e = 0; e < 16; e++) {
+            acc[e] = 0f;
+        }
         for (int t = 0; t < k; t += 16) {
-            int la = t + lx;
-            float va = 0f;
-            if (i < m && la < k) {
-                va = a[aOff + i * ars + la * acs];
+            // each work-item stages 4 elements of the 64x16 A tile and 4 of the 16x64 B tile
+            for (int r = 0; r < 4; r++) {
+                int i = row0 + ly + 16 * r;
+                int la = t + lx;
+                float va = 0f;
+                if (i < m && la < k) {
+                    va = a[aOff + i * ars + la * acs];
+                }
+                tileA[(ly + 16 * r) * 16 + lx] = va;
+                int lb = t + ly;
+                int j = col0 + lx + 16 * r;
+                float vb = 0f;
+                if (lb < k && j < nn) {
+                    vb = b[bOff + lb * brs + j * bcs];
+                }
+                tileB[ly * 64 + lx + 16 * r] = vb;
             }
-            tileA[ly * 16 + lx] = va;
-            int lb = t + ly;
-            float vb = 0f;
-            if (lb < k && j < nn) {
-                vb = b[bOff + lb * brs + j * bcs];
-            }
-            tileB[ly * 16 + lx] = vb;
             localBarrier();
             for (int q = 0; q < 16; q++) {
-                acc += tileA[ly * 16 + q] * tileB[q * 16 + lx];
+                float b0 = tileB[q * 64 + lx];
+                float b1 = tileB[q * 64 + lx + 16];
+                float b2 = tileB[q * 64 + lx + 32];
+                float b3 = tileB[q * 64 + lx + 48];
+                for (int r = 0; r < 4; r++) {
+                    float av = tileA[(ly + 16 * r) * 16 + q];
+                    acc[r * 4] += av * b0;
+                    acc[r * 4 + 1] += av * b1;
+                    acc[r * 4 + 2] += av * b2;
+                    acc[r * 4 + 3] += av * b3;
+                }
             }
             localBarrier();
         }
-        if (i < m && j < nn) {
-            if (biasOff >= 0) {
-                acc += b[biasOff + j];
+        for (int r = 0; r < 4; r++) {
+            int i = row0 + ly + 16 * r;
+            for (int cc = 0; cc < 4; cc++) {
+                int j = col0 + lx + 16 * cc;
+                if (i < m && j < nn) {
+                    float v = acc[r * 4 + cc];
+                    if (biasOff >= 0) {
+                        v += b[biasOff + j];
+                    }
+                    c[cOff + i * ldc + j] = activate(v, act);
+                }
             }
-            c[cOff + i * ldc + j] = activate(acc, act);
         }
     }
 }
