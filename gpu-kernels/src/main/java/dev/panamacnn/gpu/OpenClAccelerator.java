@@ -5,7 +5,7 @@ import dev.panamacnn.gpu.kernels.Act;
 import dev.panamacnn.gpu.kernels.ActivationBackward;
 import dev.panamacnn.gpu.kernels.AdamUpdate;
 import dev.panamacnn.gpu.kernels.ColumnSum;
-import dev.panamacnn.gpu.kernels.Conv2DBackwardInput;
+import dev.panamacnn.gpu.kernels.Col2Im;
 import dev.panamacnn.gpu.kernels.ConvGemmForward;
 import dev.panamacnn.gpu.kernels.ConvGemmWeightGrad;
 import dev.panamacnn.gpu.kernels.SumSlices;
@@ -321,7 +321,7 @@ public final class OpenClAccelerator implements Accelerator {
     static final int SLICE = 512;
 
     private final class ConvOp implements Op {
-        final ClKernel fwd, dW, sumW, dB, bwdInput, actBwd;
+        final ClKernel fwd, dW, sumW, dB, dCols, col2im, actBwd;
         final int perOut, perIn, act, f, kk, outPositions;
 
         ConvOp(Conv2D l, long kOff, ClBuffer in, ClBuffer out, ClBuffer dOut, ClBuffer dIn) {
@@ -344,8 +344,20 @@ public final class OpenClAccelerator implements Accelerator {
             sumW = lib.create(SumSlices.class, l.name() + " weight gradient sum").set("partial", partial).set("out", grads)
                     .set("count", kk * f).set("outOff", (int) kOff);
             dB = lib.create(ColumnSum.class, l.name() + " bias gradient").set("d", dOut).set("out", grads).set("cols", f).set("outOff", bOff);
-            bwdInput = dIn == null ? null : dims(lib.create(Conv2DBackwardInput.class, l.name() + " input gradient"), l, h, w, c, oh, ow, f)
-                    .set("dOut", dOut).set("params", params).set("dIn", dIn).set("kOff", (int) kOff);
+            if (dIn == null) {
+                dCols = null;
+                col2im = null;
+            } else {
+                // dcols = dOut W^T (rows x kk), then a gather into the input gradient
+                ClBuffer cols = ctx.buffer((long) capacity * outPositions * kk * 4, l.name() + " column gradient");
+                dCols = lib.create(Gemm.class, l.name() + " column gradient").set("a", dOut).set("b", params).set("c", cols)
+                        .set("nn", kk).set("k", f).set("aOff", 0).set("ars", f).set("acs", 1)
+                        .set("bOff", (int) kOff).set("brs", 1).set("bcs", f).set("cOff", 0).set("ldc", kk)
+                        .set("biasOff", -1).set("act", Act.LINEAR);
+                col2im = lib.create(Col2Im.class, l.name() + " input gradient").set("dcols", cols).set("dIn", dIn)
+                        .set("h", h).set("w", w).set("c", c).set("kh", kh).set("kw", kw).set("sh", l.strideY()).set("sw", l.strideX())
+                        .set("oh", oh).set("ow", ow).set("kk", kk);
+            }
             actBwd = act == Act.LINEAR ? null : lib.create(ActivationBackward.class, l.name() + " activation gradient")
                     .set("y", out).set("d", dOut).set("act", act);
         }
@@ -353,11 +365,6 @@ public final class OpenClAccelerator implements Accelerator {
         private ClKernel gemmDims(ClKernel k, Conv2D l, int h, int w, int c, int oh, int ow, int f) {
             return k.set("h", h).set("w", w).set("c", c).set("kw", l.kernelWidth()).set("sh", l.strideY()).set("sw", l.strideX())
                     .set("oh", oh).set("ow", ow).set("f", f).set("kk", l.kernelHeight() * l.kernelWidth() * c);
-        }
-
-        private ClKernel dims(ClKernel k, Conv2D l, int h, int w, int c, int oh, int ow, int f) {
-            return k.set("h", h).set("w", w).set("c", c).set("kh", l.kernelHeight()).set("kw", l.kernelWidth())
-                    .set("sh", l.strideY()).set("sw", l.strideX()).set("oh", oh).set("ow", ow).set("f", f);
         }
 
         @Override public void forward(int n) {
@@ -371,7 +378,10 @@ public final class OpenClAccelerator implements Accelerator {
             dW.set("n", n).launch(new long[] {g[0], g[1], slices}, new long[] {16, 16, 1});
             sumW.set("slices", slices).launch((long) kk * f, LOCAL);
             dB.set("rows", rows).launch(f, LOCAL);
-            if (needInputGradient && bwdInput != null) bwdInput.set("n", n).launch((long) n * perIn, LOCAL);
+            if (needInputGradient && dCols != null) {
+                dCols.set("m", rows).launch(Gemm.global(rows, kk), new long[] {16, 16});
+                col2im.set("n", n).launch((long) n * perIn, LOCAL);
+            }
         }
 
     }

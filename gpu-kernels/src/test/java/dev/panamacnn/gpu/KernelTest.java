@@ -4,7 +4,7 @@ import dev.panamacnn.gpu.kernels.Act;
 import dev.panamacnn.gpu.kernels.ActivationBackward;
 import dev.panamacnn.gpu.kernels.AdamUpdate;
 import dev.panamacnn.gpu.kernels.ColumnSum;
-import dev.panamacnn.gpu.kernels.Conv2DBackwardInput;
+import dev.panamacnn.gpu.kernels.Col2Im;
 import dev.panamacnn.gpu.kernels.ConvGemmForward;
 import dev.panamacnn.gpu.kernels.ConvGemmWeightGrad;
 import dev.panamacnn.gpu.kernels.SumSlices;
@@ -62,11 +62,6 @@ class KernelTest {
                 .set("oh", oh).set("ow", ow).set("f", f).set("kk", kk);
     }
 
-    private static ClKernel convDims(ClKernel k, int n, int h, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, int f) {
-        return k.set("n", n).set("h", h).set("w", w).set("c", c).set("kh", kh).set("kw", kw).set("sh", sh).set("sw", sw)
-                .set("oh", oh).set("ow", ow).set("f", f);
-    }
-
     @Test void conv2dForwardAndBackwardMatchReference() {
         Random r = new Random(1);
         for (int trial = 0; trial < 12; trial++) {
@@ -102,8 +97,13 @@ class KernelTest {
             lib.create(SumSlices.class, "conv dW sum").set("partial", partial).set("out", bg).set("count", kk * f).set("slices", slices)
                     .set("outOff", pad).launch((long) kk * f, 64);
             lib.create(ColumnSum.class, "conv dB").set("d", bdy).set("out", bg).set("rows", rows).set("cols", f).set("outOff", bOff).launch(f, 64);
-            convDims(lib.create(Conv2DBackwardInput.class, "conv dX"), n, h, w, c, kh, kw, sh, sw, oh, ow, f)
-                    .set("dOut", bdy).set("params", bp).set("dIn", bdx).set("kOff", pad)
+            ClBuffer dcols = ctx.buffer((long) rows * kk * 4, "dcols");   // dOut W^T, then gathered into dX
+            lib.create(Gemm.class, "conv dcols").set("a", bdy).set("b", bp).set("c", dcols).set("m", rows).set("nn", kk).set("k", f)
+                    .set("aOff", 0).set("ars", f).set("acs", 1).set("bOff", pad).set("brs", 1).set("bcs", f)
+                    .set("cOff", 0).set("ldc", kk).set("biasOff", -1).set("act", Act.LINEAR)
+                    .launch(Gemm.global(rows, kk), new long[] {16, 16});
+            lib.create(Col2Im.class, "conv dX").set("dcols", dcols).set("dIn", bdx).set("n", n).set("h", h).set("w", w).set("c", c)
+                    .set("kh", kh).set("kw", kw).set("sh", sh).set("sw", sw).set("oh", oh).set("ow", ow).set("kk", kk)
                     .launch(x.length, 64);
             float[][] ref = Reference.conv2dBackward(x, n, h, w, c, kernel, kh, kw, f, sh, sw, dy);
             float[] g = download(ctx, bg, params.length);

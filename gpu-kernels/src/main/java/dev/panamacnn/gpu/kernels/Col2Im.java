@@ -1,12 +1,14 @@
 package dev.panamacnn.gpu.kernels;
 
 /**
- * Gradient w.r.t. a convolution's input: one work-item per input element {@code (s, y, x, ci)} gathers
- * {@code dOut[s, oy, ox, :] . W[ky, kx, ci, :]} over every output position whose window covers it (no atomics).
+ * The input gradient of a convolution from its column gradient {@code dcols = dOut W^T} ({@code rows x kk}, one
+ * row per output position, one column per kernel tap {@code (ky, kx, ci)}): one work-item per input element
+ * {@code (s, y, x, ci)} adds the columns of every output position whose window covers it, in a fixed order (a
+ * gather, so no atomics).
  */
-public final class Conv2DBackwardInput extends NetKernel {
-    public float[] dOut, params, dIn;
-    public int n, h, w, c, kh, kw, sh, sw, oh, ow, f, kOff;
+public final class Col2Im extends NetKernel {
+    public float[] dcols, dIn;
+    public int n, h, w, c, kh, kw, sh, sw, oh, ow, kk;
 
     @Override public void run() {
         int gid = getGlobalId();
@@ -21,15 +23,11 @@ public final class Conv2DBackwardInput extends NetKernel {
             for (int ky = 0; ky < kh; ky++) {
                 int dy = y - ky;
                 if (dy >= 0 && dy % sh == 0 && dy / sh < oh) {
-                    int oy = dy / sh;
+                    int rowBase = (s * oh + dy / sh) * ow;
                     for (int kx = 0; kx < kw; kx++) {
                         int dx = x - kx;
                         if (dx >= 0 && dx % sw == 0 && dx / sw < ow) {
-                            int ob = ((s * oh + oy) * ow + dx / sw) * f;
-                            int wb = kOff + ((ky * kw + kx) * c + ci) * f;
-                            for (int co = 0; co < f; co++) {
-                                acc += dOut[ob + co] * params[wb + co];
-                            }
+                            acc += dcols[(rowBase + dx / sw) * kk + (ky * kw + kx) * c + ci];
                         }
                     }
                 }
