@@ -18,8 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * points the engine needs, and nothing of our own in C. Every {@code cl_int} error code becomes a {@link ClException}
  * naming the call and the code.
  *
- * <p>The library is looked up once, lazily; {@code -Dpanamacnn.opencl.library=/path/libOpenCL.so} overrides the
- * name. When it cannot be loaded, {@link #available()} is false and {@link #unavailableReason()} says why.
+ * <p>The library is looked up once, lazily; {@code -Dpanamacnn.opencl.library=/path/libOpenCL.so} (or the
+ * environment variable {@code PANAMA_CNN_OPENCL_LIBRARY}) overrides the name. When it cannot be loaded, {@link #available()} is false and {@link #unavailableReason()} says why.
  */
 public final class OpenCL {
     private OpenCL() {}
@@ -68,7 +68,8 @@ public final class OpenCL {
     // ---------------------------------------------------------------- loading
 
     private static final class Lib {
-        static final String NAME = System.getProperty("panamacnn.opencl.library", "libOpenCL.so.1");
+        static final String NAME = System.getProperty("panamacnn.opencl.library",
+                System.getenv().getOrDefault("PANAMA_CNN_OPENCL_LIBRARY", "libOpenCL.so.1"));
         static final SymbolLookup LOOKUP;
         static final String FAILURE;
 
