@@ -49,8 +49,8 @@ public final class ClContext implements AutoCloseable {
         MemorySegment h = OpenCL.createBuffer(context, OpenCL.CL_MEM_READ_WRITE, Math.max(4, bytes), err);
         int rc = err.get(JAVA_INT, 0);
         if (rc != 0) {
-            throw new ClException("clCreateBuffer(" + label + ", " + bytes + " bytes) failed: " + OpenCL.errorName(rc)
-                    + " on " + device.name() + " with " + (device.globalMemBytes() >> 20) + " MiB");
+            throw ClException.detailed("clCreateBuffer(" + label + ", " + bytes + " bytes) failed: " + OpenCL.errorName(rc)
+                    + " on " + device.name() + " with " + (device.globalMemBytes() >> 20) + " MiB", rc);
         }
         ClBuffer b = new ClBuffer(h, Math.max(4, bytes), label);
         buffers.add(b);
@@ -106,8 +106,8 @@ public final class ClContext implements AutoCloseable {
             programs.add(program);
             int rc = OpenCL.buildProgram(program, device.handle(), a.allocateFrom("-cl-std=CL1.2", StandardCharsets.UTF_8));
             if (rc != 0) {
-                throw new ClException("clBuildProgram(" + label + ") failed: " + OpenCL.errorName(rc) + " on " + device.name()
-                        + "\n--- build log ---\n" + buildLog(program) + "\n--- source ---\n" + source);
+                throw ClException.detailed("clBuildProgram(" + label + ") failed: " + OpenCL.errorName(rc) + " on " + device.name()
+                        + "\n--- build log ---\n" + buildLog(program) + "\n--- source ---\n" + source, rc);
             }
             return program;
         }

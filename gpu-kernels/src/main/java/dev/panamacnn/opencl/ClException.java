@@ -9,6 +9,16 @@ public class ClException extends RuntimeException {
         this.code = code;
     }
 
+    private ClException(String message, int code, boolean detailed) {
+        super(message);
+        this.code = code;
+    }
+
+    /** A failed call with a message of its own, which names the call and the code and adds what was being done. */
+    public static ClException detailed(String message, int code) {
+        return new ClException(message, code, true);
+    }
+
     public ClException(String message) {
         super(message);
         this.code = 0;
