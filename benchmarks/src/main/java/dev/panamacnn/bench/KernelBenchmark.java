@@ -20,7 +20,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Each OpenCL launch group of the tutorial network's training step (a layer's forward or backward kernels, the fused
+ * Each OpenCL kernel launch of the tutorial network's training step (named as in
+ * {@code OpenClAccelerator.launches}: a layer's forward pass, its weight, bias, column and input gradients, the fused
  * softmax + loss, the Adam update) at batch 128, waiting for the device after each call.
  */
 @State(Scope.Benchmark)
@@ -31,8 +32,11 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class KernelBenchmark {
     @Param({"conv2d forward", "max_pooling2d forward", "conv2d_1 forward", "max_pooling2d_1 forward", "dense forward",
-            "dense_1 forward", "softmax+loss", "dense_1 backward", "dense backward", "max_pooling2d_1 backward",
-            "conv2d_1 backward", "max_pooling2d backward", "conv2d backward", "Adam update"})
+            "dense_1 forward", "softmax+loss", "dense_1 weight gradient", "dense_1 input gradient",
+            "dense activation gradient", "dense weight gradient", "dense bias gradient", "dense input gradient",
+            "max_pooling2d_1 input gradient", "conv2d_1 activation gradient", "conv2d_1 weight gradient",
+            "conv2d_1 bias gradient", "conv2d_1 column gradient", "conv2d_1 input gradient", "max_pooling2d input gradient",
+            "conv2d activation gradient", "conv2d weight gradient", "conv2d bias gradient", "Adam update"})
     String op;
     @Param({"128"}) int batch;
 

@@ -126,9 +126,9 @@ public final class OpenClAccelerator implements Accelerator {
             ClBuffer dIn = i == 0 ? null : dacts[i - 1];
             long off = model.paramOffset(i);
             switch (l) {
-                case Conv2D c -> ops.add(new ConvOp(c, off, in, acts[i], dacts[i], dIn));
+                case Conv2D c -> ops.add(new ConvOp(c, off, in, acts[i], dacts[i], dIn, last));
                 case MaxPool2D p -> ops.add(new PoolOp(p, in, acts[i], dacts[i], dIn));
-                case Dense d -> ops.add(new DenseOp(d, off, in, acts[i], dacts[i], dIn));
+                case Dense d -> ops.add(new DenseOp(d, off, in, acts[i], dacts[i], dIn, last));
                 case Flatten f -> { }
                 default -> throw new IllegalArgumentException("the OpenCL backend has no kernels for " + l.kerasClassName() + " (" + l.name() + ")");
             }
@@ -224,7 +224,7 @@ public final class OpenClAccelerator implements Accelerator {
         forward(n);
         launch1(softmaxTrain, n);
         reduce.set("n", n).launch(1, 1);
-        for (int i = ops.size() - 1; i >= 0; i--) ops.get(i).backward(n, i == ops.size() - 1, i > 0);
+        for (int i = ops.size() - 1; i >= 0; i--) ops.get(i).backward(n);
         Optimizer opt = model.optimizer();
         long t = opt.iterations() + 1;
         if (opt instanceof Adam a) update.set("lrT", a.stepSize(t));
@@ -251,25 +251,16 @@ public final class OpenClAccelerator implements Accelerator {
     }
 
     /**
-     * The step's launches by name, for per-kernel benchmarks and profiles: each layer's {@code forward} and
-     * {@code backward}, {@code softmax+loss} and the optimizer's {@code update}, in step order. Each runs on the
+     * The step's kernel launches by name, in step order, for per-kernel benchmarks and profiles: e.g.
+     * {@code conv2d_1 forward}, {@code softmax+loss}, {@code conv2d_1 weight gradient}, {@code Adam update}. Each runs on the
      * current device buffers for a batch of {@code n}; call {@link ClContext#finish()} to wait for it.
      */
     public java.util.LinkedHashMap<String, Runnable> launches(int n) {
         checkBatch(n);
         java.util.LinkedHashMap<String, Runnable> m = new java.util.LinkedHashMap<>();
-        List<Layer> layers = new ArrayList<>();
-        for (Layer l : model.layers()) if (!(l instanceof Flatten)) layers.add(l);
-        for (int i = 0; i < ops.size(); i++) {
-            Op op = ops.get(i);
-            m.put(layers.get(i).name() + " forward", () -> op.forward(n));
-        }
+        for (Op op : ops) for (Launch l : op.forward) m.put(l.name(), () -> l.run().accept(n));
         m.put("softmax+loss", () -> { launch1(softmaxTrain, n); reduce.set("n", n).launch(1, 1); });
-        for (int i = ops.size() - 1; i >= 0; i--) {
-            Op op = ops.get(i);
-            boolean last = i == ops.size() - 1, first = i == 0;
-            m.put(layers.get(i).name() + " backward", () -> op.backward(n, last, !first));
-        }
+        for (int i = ops.size() - 1; i >= 0; i--) for (Launch l : ops.get(i).backward) m.put(l.name(), () -> l.run().accept(n));
         m.put(model.optimizer().name() + " update", () -> {
             if (model.optimizer() instanceof Adam a) update.set("lrT", a.stepSize(Math.max(1, model.optimizer().iterations())));
             update.launch(paramCount, 256);
@@ -279,7 +270,7 @@ public final class OpenClAccelerator implements Accelerator {
 
     /** Mean milliseconds per launch group over {@code reps} runs of a batch of {@code n} (a finish after each). */
     public String profile(int n, int reps) {
-        StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "%-22s %10s   (%s, batch %d, %d runs)%n", "op", "ms", ctx.device().name(), n, reps));
+        StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "%-34s %10s   (%s, batch %d, %d runs)%n", "kernel", "ms", ctx.device().name(), n, reps));
         double total = 0;
         for (var e : launches(n).entrySet()) {
             e.getValue().run();
@@ -288,9 +279,9 @@ public final class OpenClAccelerator implements Accelerator {
             for (int r = 0; r < reps; r++) { e.getValue().run(); ctx.finish(); }
             double ms = (System.nanoTime() - t0) / 1e6 / reps;
             total += ms;
-            sb.append(String.format(java.util.Locale.ROOT, "%-22s %10.3f%n", e.getKey(), ms));
+            sb.append(String.format(java.util.Locale.ROOT, "%-34s %10.3f%n", e.getKey(), ms));
         }
-        sb.append(String.format(java.util.Locale.ROOT, "%-22s %10.3f%n", "sum", total));
+        sb.append(String.format(java.util.Locale.ROOT, "%-34s %10.3f%n", "sum", total));
         return sb.toString();
     }
 
@@ -310,21 +301,29 @@ public final class OpenClAccelerator implements Accelerator {
 
     // ---------------------------------------------------------------- per-layer launches
 
-    private interface Op {
-        void forward(int n);
+    /** One kernel launch of a step, named for profiles and benchmarks; {@code run} takes the batch size. */
+    private record Launch(String name, java.util.function.IntConsumer run) {}
 
-        /** {@code preActivation}: the output gradient is already w.r.t. the pre-activation (the softmax layer). */
-        void backward(int n, boolean preActivation, boolean needInputGradient);
+    /**
+     * A layer's launches, fixed when the plan is made: the forward list, and the backward list (which already
+     * knows whether the output gradient is w.r.t. the pre-activation, as for the softmax layer, and whether the
+     * input gradient is needed).
+     */
+    private abstract static class Op {
+        final List<Launch> forward = new ArrayList<>(), backward = new ArrayList<>();
+
+        void forward(int n) { for (Launch l : forward) l.run().accept(n); }
+        void backward(int n) { for (Launch l : backward) l.run().accept(n); }
     }
 
     /** Rows of the im2col matrix per slice of the split weight-gradient reduction. */
     static final int SLICE = 512;
 
-    private final class ConvOp implements Op {
+    private final class ConvOp extends Op {
         final ClKernel fwd, dW, sumW, dB, dCols, col2im, actBwd;
         final int perOut, perIn, act, f, kk, outPositions;
 
-        ConvOp(Conv2D l, long kOff, ClBuffer in, ClBuffer out, ClBuffer dOut, ClBuffer dIn) {
+        ConvOp(Conv2D l, long kOff, ClBuffer in, ClBuffer out, ClBuffer dOut, ClBuffer dIn, boolean last) {
             int h = l.inputShape().dim(0), w = l.inputShape().dim(1), c = l.inputShape().dim(2);
             int oh = l.outputShape().dim(0), ow = l.outputShape().dim(1), f = l.filters();
             int kh = l.kernelHeight(), kw = l.kernelWidth();
@@ -360,6 +359,22 @@ public final class OpenClAccelerator implements Accelerator {
             }
             actBwd = act == Act.LINEAR ? null : lib.create(ActivationBackward.class, l.name() + " activation gradient")
                     .set("y", out).set("d", dOut).set("act", act);
+            String name = l.name();
+            forward.add(new Launch(name + " forward", n -> fwd.set("n", n).launch(Gemm.global((long) n * outPositions, f), new long[] {16, 16})));
+            if (!last && actBwd != null) {
+                backward.add(new Launch(name + " activation gradient", n -> actBwd.set("count", n * perOut).launch((long) n * perOut, LOCAL)));
+            }
+            backward.add(new Launch(name + " weight gradient", n -> {
+                int rows = n * outPositions, slices = (rows + SLICE - 1) / SLICE;
+                long[] g = Gemm.global(kk, f);
+                dW.set("n", n).launch(new long[] {g[0], g[1], slices}, new long[] {16, 16, 1});
+                sumW.set("slices", slices).launch((long) kk * f, LOCAL);
+            }));
+            backward.add(new Launch(name + " bias gradient", n -> dB.set("rows", n * outPositions).launch(f, LOCAL)));
+            if (dCols != null) {
+                backward.add(new Launch(name + " column gradient", n -> dCols.set("m", n * outPositions).launch(Gemm.global((long) n * outPositions, kk), new long[] {16, 16})));
+                backward.add(new Launch(name + " input gradient", n -> col2im.set("n", n).launch((long) n * perIn, LOCAL)));
+            }
         }
 
         private ClKernel gemmDims(ClKernel k, Conv2D l, int h, int w, int c, int oh, int ow, int f) {
@@ -367,26 +382,9 @@ public final class OpenClAccelerator implements Accelerator {
                     .set("oh", oh).set("ow", ow).set("f", f).set("kk", l.kernelHeight() * l.kernelWidth() * c);
         }
 
-        @Override public void forward(int n) {
-            fwd.set("n", n).launch(Gemm.global((long) n * outPositions, f), new long[] {16, 16});
-        }
-
-        @Override public void backward(int n, boolean preActivation, boolean needInputGradient) {
-            if (!preActivation && actBwd != null) actBwd.set("count", n * perOut).launch((long) n * perOut, LOCAL);
-            int rows = n * outPositions, slices = (rows + SLICE - 1) / SLICE;
-            long[] g = Gemm.global(kk, f);
-            dW.set("n", n).launch(new long[] {g[0], g[1], slices}, new long[] {16, 16, 1});
-            sumW.set("slices", slices).launch((long) kk * f, LOCAL);
-            dB.set("rows", rows).launch(f, LOCAL);
-            if (needInputGradient && dCols != null) {
-                dCols.set("m", rows).launch(Gemm.global(rows, kk), new long[] {16, 16});
-                col2im.set("n", n).launch((long) n * perIn, LOCAL);
-            }
-        }
-
     }
 
-    private final class PoolOp implements Op {
+    private final class PoolOp extends Op {
         final ClKernel fwd, bwd;
         final int perOut, perIn;
 
@@ -400,6 +398,8 @@ public final class OpenClAccelerator implements Accelerator {
                     .set("in", in).set("out", out).set("argmax", argmax);
             bwd = dIn == null ? null : dims(lib.create(MaxPoolBackward.class, l.name() + " input gradient"), l, h, w, c, oh, ow)
                     .set("dOut", dOut).set("dIn", dIn).set("argmax", argmax);
+            forward.add(new Launch(l.name() + " forward", n -> fwd.set("n", n).launch((long) n * perOut, LOCAL)));
+            if (bwd != null) backward.add(new Launch(l.name() + " input gradient", n -> bwd.set("n", n).launch((long) n * perIn, LOCAL)));
         }
 
         private ClKernel dims(ClKernel k, MaxPool2D l, int h, int w, int c, int oh, int ow) {
@@ -407,20 +407,13 @@ public final class OpenClAccelerator implements Accelerator {
                     .set("sh", l.strideY()).set("sw", l.strideX()).set("oh", oh).set("ow", ow);
         }
 
-        @Override public void forward(int n) {
-            fwd.set("n", n).launch((long) n * perOut, LOCAL);
-        }
-
-        @Override public void backward(int n, boolean preActivation, boolean needInputGradient) {
-            if (needInputGradient && bwd != null) bwd.set("n", n).launch((long) n * perIn, LOCAL);
-        }
     }
 
-    private final class DenseOp implements Op {
+    private final class DenseOp extends Op {
         final ClKernel fwd, dW, dB, dX, actBwd;
         final int in, units, act;
 
-        DenseOp(Dense l, long kOff, ClBuffer input, ClBuffer out, ClBuffer dOut, ClBuffer dIn) {
+        DenseOp(Dense l, long kOff, ClBuffer input, ClBuffer out, ClBuffer dOut, ClBuffer dIn, boolean last) {
             in = l.inputShape().size();
             units = l.units();
             act = act(l.activation());
@@ -444,21 +437,18 @@ public final class OpenClAccelerator implements Accelerator {
                     .set("biasOff", -1).set("act", Act.LINEAR);
             actBwd = act == Act.LINEAR ? null : lib.create(ActivationBackward.class, l.name() + " activation gradient")
                     .set("y", out).set("d", dOut).set("act", act);
+            String name = l.name();
+            forward.add(new Launch(name + " forward", n -> gemm(fwd.set("m", n), n, units)));
+            if (!last && actBwd != null) {
+                backward.add(new Launch(name + " activation gradient", n -> actBwd.set("count", n * units).launch((long) n * units, LOCAL)));
+            }
+            backward.add(new Launch(name + " weight gradient", n -> gemm(dW.set("k", n), in, units)));
+            backward.add(new Launch(name + " bias gradient", n -> dB.set("rows", n).launch(units, LOCAL)));
+            if (dX != null) backward.add(new Launch(name + " input gradient", n -> gemm(dX.set("m", n), n, in)));
         }
 
         private static void gemm(ClKernel k, int rows, int cols) {
             k.launch(Gemm.global(rows, cols), new long[] {16, 16});
-        }
-
-        @Override public void forward(int n) {
-            gemm(fwd.set("m", n), n, units);
-        }
-
-        @Override public void backward(int n, boolean preActivation, boolean needInputGradient) {
-            if (!preActivation && actBwd != null) actBwd.set("count", n * units).launch((long) n * units, LOCAL);
-            gemm(dW.set("k", n), in, units);
-            dB.set("rows", n).launch(units, LOCAL);
-            if (needInputGradient && dX != null) gemm(dX.set("m", n), n, in);
         }
     }
 }
