@@ -242,4 +242,24 @@ class KernelTest {
                 .set("lrT", 0.01f).set("b1", 0.9f).set("b2", 0.999f).set("c1", 0.1f).set("c2", 1 - 0.999f).set("eps", 1e-7f).launch(n, 256);
         assertEquals(1f, download(ctx, sc, 3)[2], "a NaN gradient sets the flag");
     }
+
+    @Test void sgdWithMomentumMatchesKerasFormula() {
+        Random r = new Random(7);
+        int n = 777;
+        float[] p = random(r, n), vel = new float[n];
+        ClBuffer bp = upload(ctx, p, "p"), bv = upload(ctx, vel, "vel"), sc = ctx.buffer(16, "scalars");
+        float lr = 0.05f, momentum = 0.9f;
+        for (int t = 0; t < 3; t++) {
+            float[] g = random(r, n);
+            lib.create(dev.panamacnn.gpu.kernels.SgdUpdate.class, "sgd").set("p", bp).set("g", upload(ctx, g, "g")).set("vel", bv)
+                    .set("scalars", sc).set("count", n).set("lr", lr).set("momentum", momentum).launch(n, 256);
+            for (int i = 0; i < n; i++) {
+                vel[i] = momentum * vel[i] - lr * g[i];
+                p[i] = p[i] + vel[i];
+            }
+        }
+        assertTrue(relError(download(ctx, bp, n), p) < 1e-6, "SGD parameters");
+        assertTrue(relError(download(ctx, bv, n), vel) < 1e-6, "SGD velocity");
+        assertEquals(0f, download(ctx, sc, 3)[2], "no non-finite value");
+    }
 }
