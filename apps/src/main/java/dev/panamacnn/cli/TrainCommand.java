@@ -125,7 +125,7 @@ final class TrainCommand implements Callable<Integer> {
         try (Sequential model = Models.kerasMnistTutorial().seed(seed).threads(nThreads)) {
             model.compile(opt, Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
             out.print(model.summary());
-            try (OpenClAccelerator acc = backend.attach(where, model, Math.max(batchSize, 1000), out)) {
+            try (OpenClAccelerator acc = backend.attach(where, model, batchSize, out)) {
                 out.printf(Locale.ROOT, "Training on %d images (%s, batch %d, %s lr %s, seed %d); testing on %d%n",
                         train.size(), acc != null ? "OpenCL on " + acc.device().name() : nThreads + " threads", batchSize, opt.name(), learningRate, seed, mnist.test().size());
                 return trainAndTest(model, train, validation, mnist, ckpt, out);
