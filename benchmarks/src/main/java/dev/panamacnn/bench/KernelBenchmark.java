@@ -34,9 +34,9 @@ public class KernelBenchmark {
     @Param({"conv2d forward", "max_pooling2d forward", "conv2d_1 forward", "max_pooling2d_1 forward", "dense forward",
             "dense_1 forward", "softmax+loss", "dense_1 weight gradient", "dense_1 input gradient",
             "dense activation gradient", "dense weight gradient", "dense bias gradient", "dense input gradient",
-            "max_pooling2d_1 input gradient", "conv2d_1 activation gradient", "conv2d_1 weight gradient",
-            "conv2d_1 bias gradient", "conv2d_1 column gradient", "conv2d_1 input gradient", "max_pooling2d input gradient",
-            "conv2d activation gradient", "conv2d weight gradient", "conv2d bias gradient", "Adam update"})
+            "max_pooling2d_1 input gradient", "conv2d_1 activation gradient", "conv2d_1 weight and bias gradient",
+            "conv2d_1 column gradient", "conv2d_1 input gradient", "max_pooling2d input gradient",
+            "conv2d activation gradient", "conv2d weight and bias gradient", "Adam update"})
     String op;
     @Param({"128"}) int batch;
 

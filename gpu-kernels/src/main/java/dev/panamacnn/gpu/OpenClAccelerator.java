@@ -320,7 +320,7 @@ public final class OpenClAccelerator implements Accelerator {
     static final int SLICE = 512;
 
     private final class ConvOp extends Op {
-        final ClKernel fwd, dW, sumW, dB, dCols, col2im, actBwd;
+        final ClKernel fwd, dW, sumW, dCols, col2im, actBwd;
         final int perOut, perIn, act, f, kk, outPositions;
 
         ConvOp(Conv2D l, long kOff, ClBuffer in, ClBuffer out, ClBuffer dOut, ClBuffer dIn, boolean last) {
@@ -337,12 +337,12 @@ public final class OpenClAccelerator implements Accelerator {
             fwd = gemmDims(lib.create(ConvGemmForward.class, l.name() + " forward"), l, h, w, c, oh, ow, f)
                     .set("in", in).set("params", params).set("out", out).set("kOff", (int) kOff).set("bOff", bOff).set("act", act);
             int maxSlices = (capacity * outPositions + SLICE - 1) / SLICE;
-            ClBuffer partial = ctx.buffer((long) maxSlices * kk * f * 4, l.name() + " weight-gradient slices");
+            // kernel and bias gradients together: kk + 1 rows (the bias follows the kernel in the parameter layout)
+            ClBuffer partial = ctx.buffer((long) maxSlices * (kk + 1) * f * 4, l.name() + " weight-gradient slices");
             dW = gemmDims(lib.create(ConvGemmWeightGrad.class, l.name() + " weight gradient"), l, h, w, c, oh, ow, f)
                     .set("in", in).set("dOut", dOut).set("partial", partial).set("slice", SLICE);
             sumW = lib.create(SumSlices.class, l.name() + " weight gradient sum").set("partial", partial).set("out", grads)
-                    .set("count", kk * f).set("outOff", (int) kOff);
-            dB = lib.create(ColumnSum.class, l.name() + " bias gradient").set("d", dOut).set("out", grads).set("cols", f).set("outOff", bOff);
+                    .set("count", (kk + 1) * f).set("outOff", (int) kOff);
             if (dIn == null) {
                 dCols = null;
                 col2im = null;
@@ -364,13 +364,12 @@ public final class OpenClAccelerator implements Accelerator {
             if (!last && actBwd != null) {
                 backward.add(new Launch(name + " activation gradient", n -> actBwd.set("count", n * perOut).launch((long) n * perOut, LOCAL)));
             }
-            backward.add(new Launch(name + " weight gradient", n -> {
+            backward.add(new Launch(name + " weight and bias gradient", n -> {
                 int rows = n * outPositions, slices = (rows + SLICE - 1) / SLICE;
-                long[] g = Gemm.global(kk, f);
+                long[] g = Gemm.global(kk + 1, f);
                 dW.set("n", n).launch(new long[] {g[0], g[1], slices}, new long[] {16, 16, 1});
-                sumW.set("slices", slices).launch((long) kk * f, LOCAL);
+                sumW.set("slices", slices).launch((long) (kk + 1) * f, LOCAL);
             }));
-            backward.add(new Launch(name + " bias gradient", n -> dB.set("rows", n * outPositions).launch(f, LOCAL)));
             if (dCols != null) {
                 backward.add(new Launch(name + " column gradient", n -> dCols.set("m", n * outPositions).launch(Gemm.global((long) n * outPositions, kk), new long[] {16, 16})));
                 backward.add(new Launch(name + " input gradient", n -> col2im.set("n", n).launch((long) n * perIn, LOCAL)));

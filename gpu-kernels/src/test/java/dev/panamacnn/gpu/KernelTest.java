@@ -90,13 +90,12 @@ class KernelTest {
                 assertTrue(e < TOL, "conv forward act=" + act + " " + shape + ": relative error " + e);
             }
             int slice = 1 + r.nextInt(40), slices = (rows + slice - 1) / slice;   // the split reduction, odd slice sizes
-            ClBuffer partial = ctx.buffer((long) slices * kk * f * 4, "partial");
+            ClBuffer partial = ctx.buffer((long) slices * (kk + 1) * f * 4, "partial");   // kernel rows, then the bias row
             gemmDims(lib.create(ConvGemmWeightGrad.class, "conv dW"), n, h, w, c, kw, sh, sw, oh, ow, f, kk)
                     .set("in", bx).set("dOut", bdy).set("partial", partial).set("slice", slice)
-                    .launch(new long[] {Gemm.global(kk, f)[0], Gemm.global(kk, f)[1], slices}, new long[] {16, 16, 1});
-            lib.create(SumSlices.class, "conv dW sum").set("partial", partial).set("out", bg).set("count", kk * f).set("slices", slices)
-                    .set("outOff", pad).launch((long) kk * f, 64);
-            lib.create(ColumnSum.class, "conv dB").set("d", bdy).set("out", bg).set("rows", rows).set("cols", f).set("outOff", bOff).launch(f, 64);
+                    .launch(new long[] {Gemm.global(kk + 1, f)[0], Gemm.global(kk + 1, f)[1], slices}, new long[] {16, 16, 1});
+            lib.create(SumSlices.class, "conv dW sum").set("partial", partial).set("out", bg).set("count", (kk + 1) * f).set("slices", slices)
+                    .set("outOff", pad).launch((long) (kk + 1) * f, 64);
             ClBuffer dcols = ctx.buffer((long) rows * kk * 4, "dcols");   // dOut W^T, then gathered into dX
             lib.create(Gemm.class, "conv dcols").set("a", bdy).set("b", bp).set("c", dcols).set("m", rows).set("nn", kk).set("k", f)
                     .set("aOff", 0).set("ars", f).set("acs", 1).set("bOff", pad).set("brs", 1).set("bcs", f)

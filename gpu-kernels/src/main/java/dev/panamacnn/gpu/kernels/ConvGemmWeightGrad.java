@@ -1,12 +1,14 @@
 package dev.panamacnn.gpu.kernels;
 
 /**
- * Convolution kernel gradient as an implicit GEMM with the reduction split in fixed slices:
+ * Convolution kernel and bias gradients as one implicit GEMM with the reduction split in fixed slices:
  * {@code partial[g, k, co] = sum over r in slice g of X(r, k) dOut[r, co]}, where {@code X(r, k)} is the im2col
- * matrix read straight from the NHWC input and slice g covers rows {@code [g*slice, (g+1)*slice)}. A
+ * matrix read straight from the NHWC input, extended with a column of ones at {@code k = kk} (so row kk of the
+ * result is the bias gradient, which the parameter layout stores right after the kernel), and slice g covers rows
+ * {@code [g*slice, (g+1)*slice)}. A
  * {@link SumSlices} launch then adds the slices in order, so the result does not depend on scheduling. Splitting
  * gives a small kernel (conv1: 25 x 32 outputs) enough work-groups. Tiled like {@link Gemm} (64 taps x 64 filters
- * per work-group, 4x4 per work-item). Launch with global {@code Gemm.global(kk, f)} plus a third dimension of
+ * per work-group, 4x4 per work-item). Launch with global {@code Gemm.global(kk + 1, f)} plus a third dimension of
  * {@code slices}, local (16, 16, 1).
  */
 public final class ConvGemmWeightGrad extends NetKernel {
@@ -24,6 +26,7 @@ public final class ConvGemmWeightGrad extends NetKernel {
         int col0 = getGroupId(0) * 64;
         int g = getGlobalId(2);
         int rows = n * oh * ow;
+        int taps = kk + 1;
         int r0 = g * slice;
         int r1 = min(rows, r0 + slice);
         for (int e = 0; e < 16; e++) {
@@ -54,6 +57,8 @@ public final class ConvGemmWeightGrad extends NetKernel {
                 float va = 0f;
                 if (i < kk && ra < r1) {
                     va = in[pos + tap[r]];
+                } else if (i == kk && ra < r1) {
+                    va = 1f;
                 }
                 tileA[(ly + 16 * r) * 16 + lx] = va;
                 int j = col0 + lx + 16 * r;
@@ -83,8 +88,8 @@ public final class ConvGemmWeightGrad extends NetKernel {
             int i = row0 + ly + 16 * r;
             for (int cc = 0; cc < 4; cc++) {
                 int j = col0 + lx + 16 * cc;
-                if (i < kk && j < f) {
-                    partial[(g * kk + i) * f + j] = acc[r * 4 + cc];
+                if (i < taps && j < f) {
+                    partial[(g * taps + i) * f + j] = acc[r * 4 + cc];
                 }
             }
         }
