@@ -14,7 +14,8 @@ import java.util.Locale;
  * reason; {@code opencl} without a usable device is an error.
  *
  * @param device the OpenCL device to use, or null for the CPU engine
- * @param reason one line for the user, e.g. {@code auto: no OpenCL GPU (found only ...); using the CPU engine}
+ * @param reason one line for the user, the decision first and then why, e.g.
+ *     {@code CPU engine (auto: no OpenCL platform is visible ...)} or {@code OpenCL on NVIDIA H100 ... (auto: found an OpenCL GPU)}
  */
 public record BackendChoice(ClDevice device, String reason) {
     public boolean opencl() { return device != null; }
@@ -33,7 +34,7 @@ public record BackendChoice(ClDevice device, String reason) {
         switch (b) {
             case "cpu" -> {
                 if (deviceIndex != null) throw new Unavailable("--device selects an OpenCL device; it cannot be used with --backend cpu");
-                return new BackendChoice(null, "backend cpu: the CPU engine (Vector API)");
+                return new BackendChoice(null, "CPU engine (--backend cpu)");
             }
             case "opencl", "auto" -> { }
             default -> throw new IllegalArgumentException("--backend must be cpu, opencl or auto, got '" + backend + "'");
@@ -42,19 +43,19 @@ public record BackendChoice(ClDevice device, String reason) {
         String what = b.equals("opencl") ? "--backend opencl" : "--device " + deviceIndex;
         if (!OpenCL.available()) {
             if (explicit) throw new Unavailable(what + ": " + OpenCL.unavailableReason());
-            return new BackendChoice(null, "auto: no OpenCL library (libOpenCL.so.1); using the CPU engine");
+            return new BackendChoice(null, "CPU engine (auto: no OpenCL library, libOpenCL.so.1)");
         }
         List<ClDevice> devices;
         try {
             devices = ClPlatforms.devices();
         } catch (ClException e) {
             if (explicit) throw new Unavailable(what + ": OpenCL device discovery failed: " + e.getMessage());
-            return new BackendChoice(null, "auto: OpenCL device discovery failed (" + e.getMessage() + "); using the CPU engine");
+            return new BackendChoice(null, "CPU engine (auto: OpenCL device discovery failed: " + e.getMessage() + ")");
         }
         if (devices.isEmpty()) {
             String none = "no OpenCL platform is visible (the ICD loader found no driver in /etc/OpenCL/vendors or $OCL_ICD_VENDORS)";
             if (explicit) throw new Unavailable(what + ": " + none + "; install one (pocl-opencl-icd for the CPU, the GPU vendor's driver) or use --backend cpu");
-            return new BackendChoice(null, "auto: " + none + "; using the CPU engine");
+            return new BackendChoice(null, "CPU engine (auto: " + none + ")");
         }
         if (deviceIndex != null) {
             if (deviceIndex < 0 || deviceIndex >= devices.size()) {
@@ -62,16 +63,17 @@ public record BackendChoice(ClDevice device, String reason) {
                         + "); run 'panama-cnn devices' to list them");
             }
             ClDevice d = devices.get(deviceIndex);
-            return new BackendChoice(d, "--device " + deviceIndex + ": OpenCL on " + d.describe());
+            return new BackendChoice(d, "OpenCL on " + d.describe() + " (--device " + deviceIndex + ")");
         }
         ClDevice gpu = devices.stream().filter(ClDevice::isGpu).findFirst().orElse(null);
         if (b.equals("opencl")) {
             ClDevice d = gpu != null ? gpu : devices.get(0);
-            return new BackendChoice(d, "backend opencl: " + d.describe() + (gpu == null ? " (no OpenCL GPU; this is a " + d.typeName() + " device)" : ""));
+            return new BackendChoice(d, "OpenCL on " + d.describe() + " (--backend opencl" + (gpu == null
+                    ? "; there is no OpenCL GPU, and on a " + d.typeName() + " device the CPU engine is faster)" : ")"));
         }
-        if (gpu != null) return new BackendChoice(gpu, "auto: found an OpenCL GPU: " + gpu.describe());
+        if (gpu != null) return new BackendChoice(gpu, "OpenCL on " + gpu.describe() + " (auto: found an OpenCL GPU)");
         ClDevice d = devices.get(0);
-        return new BackendChoice(null, "auto: no OpenCL GPU (found " + d.describe() + "); the CPU engine is faster than OpenCL on a CPU,"
-                + " so using the CPU engine (--backend opencl runs on it anyway)");
+        return new BackendChoice(null, "CPU engine (auto: no OpenCL GPU; the OpenCL device found, " + d.describe()
+                + ", is slower than the CPU engine; --backend opencl uses it anyway)");
     }
 }
