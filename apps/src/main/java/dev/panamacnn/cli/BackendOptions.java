@@ -23,6 +23,17 @@ final class BackendOptions {
         return attach(choose(out), model, capacity, out);
     }
 
+    /** Like {@link #attach(Sequential, int, PrintWriter)}, for evaluate and predict: no training buffers on the device. */
+    OpenClAccelerator attachForInference(Sequential model, int capacity, PrintWriter out) {
+        BackendChoice c = choose(out);
+        if (!c.opencl()) return null;
+        OpenClAccelerator acc = OpenClAccelerator.forInference(model, c.device(), capacity);
+        model.accelerate(acc);
+        out.println("OpenCL device: " + c.device().name() + " (inference plan, " + (acc.context().allocatedBytes() >> 20) + " MiB on the device)");
+        out.flush();
+        return acc;
+    }
+
     /** Decides the backend and prints which and why (before any data is loaded, so a bad choice fails fast). */
     BackendChoice choose(PrintWriter out) {
         BackendChoice c = BackendChoice.choose(backend, device);
@@ -37,8 +48,8 @@ final class BackendOptions {
         long t0 = System.nanoTime();
         OpenClAccelerator acc = OpenClAccelerator.create(model, c.device(), capacity);
         model.accelerate(acc);
-        out.printf(java.util.Locale.ROOT, "OpenCL device: %s; %d kernels translated from Java and built in %.1f s%n",
-                c.device().name(), acc.kernelClasses(), (System.nanoTime() - t0) / 1e9);
+        out.printf(java.util.Locale.ROOT, "OpenCL device: %s; %d kernels translated from Java and built in %.1f s; %d MiB on the device%n",
+                c.device().name(), acc.kernelClasses(), (System.nanoTime() - t0) / 1e9, acc.context().allocatedBytes() >> 20);
         out.flush();
         return acc;
     }

@@ -32,7 +32,7 @@ final class EvaluateCommand implements Callable<Integer> {
             if (threads != null) m.threads(threads);
             Mnist mnist = data.load(out);
             EvalResult r;
-            try (var acc = backend.attach(m, 1000, out)) {
+            try (var acc = backend.attachForInference(m, 1000, out)) {
                 r = m.evaluate(mnist.test(), 1000);
             }
             out.printf(Locale.ROOT, "Test loss: %.4f%nTest accuracy: %.4f%n", r.loss(), r.accuracy());

@@ -55,6 +55,8 @@ public final class OpenClAccelerator implements Accelerator {
     private final ClContext ctx;
     private final KernelLibrary lib;
     private final int capacity, inSize, classes;
+    /** False for a plan made by {@link #forInference}: no gradient, optimizer or backward buffers. */
+    private final boolean training;
     private final long paramCount;
     private final ClBuffer params, grads, x, y, rowLoss, rowCorrect, scalars;
     private final List<ClBuffer> optState = new ArrayList<>();
@@ -71,16 +73,28 @@ public final class OpenClAccelerator implements Accelerator {
      * @throws IllegalArgumentException when the model uses a layer, activation, loss or optimizer the backend lacks
      */
     public static OpenClAccelerator create(Sequential model, ClDevice device, int capacity) {
+        return make(model, device, capacity, true);
+    }
+
+    /**
+     * A plan for {@code evaluate} and {@code predict} only: the parameters and the forward activations, without the
+     * gradient, optimizer-state and backward buffers (at capacity 1000 on the tutorial network, about 250 MB less).
+     */
+    public static OpenClAccelerator forInference(Sequential model, ClDevice device, int capacity) {
+        return make(model, device, capacity, false);
+    }
+
+    private static OpenClAccelerator make(Sequential model, ClDevice device, int capacity, boolean training) {
         ClContext ctx = new ClContext(device);
         try {
-            return new OpenClAccelerator(model, ctx, capacity);
+            return new OpenClAccelerator(model, ctx, capacity, training);
         } catch (RuntimeException e) {
             ctx.close();
             throw e;
         }
     }
 
-    private OpenClAccelerator(Sequential model, ClContext ctx, int capacity) {
+    private OpenClAccelerator(Sequential model, ClContext ctx, int capacity, boolean training) {
         if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1");
         if (model.optimizer() == null) throw new IllegalStateException("compile the model before creating an accelerator for it");
         if (model.loss() != Loss.CATEGORICAL_CROSSENTROPY) {
@@ -90,6 +104,7 @@ public final class OpenClAccelerator implements Accelerator {
         this.ctx = ctx;
         this.lib = new KernelLibrary(ctx);
         this.capacity = capacity;
+        this.training = training;
         this.inSize = model.inputShape().size();
         this.classes = model.outputShape().size();
         this.paramCount = model.paramCount();
@@ -97,8 +112,10 @@ public final class OpenClAccelerator implements Accelerator {
         int count = layers.size();
 
         params = ctx.buffer(paramCount * 4, "parameters");
-        grads = ctx.buffer(paramCount * 4, "gradients");
-        for (int i = 0; i < model.optimizer().state().size(); i++) optState.add(ctx.buffer(paramCount * 4, model.optimizer().name() + " state " + i));
+        grads = training ? ctx.buffer(paramCount * 4, "gradients") : null;
+        if (training) {
+            for (int i = 0; i < model.optimizer().state().size(); i++) optState.add(ctx.buffer(paramCount * 4, model.optimizer().name() + " state " + i));
+        }
         x = ctx.buffer((long) capacity * inSize * 4, "input batch");
         y = ctx.buffer((long) capacity * classes * 4, "target batch");
         rowLoss = ctx.buffer(capacity * 4L, "row loss");
@@ -111,8 +128,8 @@ public final class OpenClAccelerator implements Accelerator {
             Layer l = layers.get(i);
             acts[i] = l.inPlace() ? (i == 0 ? x : acts[i - 1]) : ctx.buffer((long) capacity * l.outputShape().size() * 4, l.name() + " output");
         }
-        dacts[count - 1] = ctx.buffer((long) capacity * classes * 4, layers.get(count - 1).name() + " output gradient");
-        for (int i = count - 1; i >= 1; i--) {
+        if (training) dacts[count - 1] = ctx.buffer((long) capacity * classes * 4, layers.get(count - 1).name() + " output gradient");
+        for (int i = count - 1; i >= 1 && training; i--) {
             dacts[i - 1] = layers.get(i).inPlace() ? dacts[i]
                     : ctx.buffer((long) capacity * layers.get(i - 1).outputShape().size() * 4, layers.get(i - 1).name() + " output gradient");
         }
@@ -134,12 +151,14 @@ public final class OpenClAccelerator implements Accelerator {
             }
         }
         ClBuffer logits = acts[count - 1];
-        softmaxTrain = softmax(logits, 1, 1);
+        softmaxTrain = training ? softmax(logits, 1, 1) : null;
         softmaxEval = softmax(logits, 0, 1);
         softmaxPredict = softmax(logits, 0, 0);
         reduce = lib.create(ReduceScalars.class, "loss and accuracy").set("rowLoss", rowLoss).set("rowCorrect", rowCorrect).set("scalars", scalars);
         Optimizer opt = model.optimizer();
-        if (opt instanceof Adam a) {
+        if (!training) {
+            update = null;
+        } else if (opt instanceof Adam a) {
             update = lib.create(AdamUpdate.class, "Adam").set("p", params).set("g", grads).set("m", optState.get(0)).set("v", optState.get(1))
                     .set("scalars", scalars).set("count", (int) paramCount).set("b1", a.beta1()).set("b2", a.beta2())
                     .set("c1", 1 - a.beta1()).set("c2", 1 - a.beta2()).set("eps", a.epsilon());
@@ -156,7 +175,7 @@ public final class OpenClAccelerator implements Accelerator {
 
     private ClKernel softmax(ClBuffer logits, int train, int hasLabels) {
         return lib.create(SoftmaxCrossEntropy.class, "softmax + cross-entropy").set("z", logits).set("y", y)
-                .set("dz", dacts[dacts.length - 1]).set("rowLoss", rowLoss).set("rowCorrect", rowCorrect)
+                .set("dz", training ? dacts[dacts.length - 1] : logits).set("rowLoss", rowLoss).set("rowCorrect", rowCorrect)
                 .set("classes", classes).set("train", train).set("hasLabels", hasLabels);
     }
 
@@ -178,17 +197,18 @@ public final class OpenClAccelerator implements Accelerator {
     @Override public void upload() {
         ctx.write(params, 0, model.parameters(), paramCount * 4);
         List<MemorySegment> st = model.optimizer().state();
-        for (int i = 0; i < st.size(); i++) ctx.write(optState.get(i), 0, st.get(i), paramCount * 4);
+        for (int i = 0; i < optState.size(); i++) ctx.write(optState.get(i), 0, st.get(i), paramCount * 4);
     }
 
     @Override public void download() {
         ctx.read(params, 0, model.parameters(), paramCount * 4);
         List<MemorySegment> st = model.optimizer().state();
-        for (int i = 0; i < st.size(); i++) ctx.read(optState.get(i), 0, st.get(i), paramCount * 4);
+        for (int i = 0; i < optState.size(); i++) ctx.read(optState.get(i), 0, st.get(i), paramCount * 4);
     }
 
     /** Copies the device's gradient buffer (of the last training step) into the model's gradient segment. */
     public void downloadGradients() {
+        requireTraining();
         ctx.read(grads, 0, model.gradients(), paramCount * 4);
     }
 
@@ -218,7 +238,12 @@ public final class OpenClAccelerator implements Accelerator {
         k.launch(n, LOCAL);
     }
 
+    private void requireTraining() {
+        if (!training) throw new IllegalStateException("this OpenCL plan was made for inference (forInference); use create() to train");
+    }
+
     @Override public Result trainStep(MemorySegment hx, MemorySegment hy, int n) {
+        requireTraining();
         checkBatch(n);
         sendBatch(hx, hy, n);
         forward(n);
@@ -259,7 +284,8 @@ public final class OpenClAccelerator implements Accelerator {
         checkBatch(n);
         java.util.LinkedHashMap<String, Runnable> m = new java.util.LinkedHashMap<>();
         for (Op op : ops) for (Launch l : op.forward) m.put(l.name(), () -> l.run().accept(n));
-        m.put("softmax+loss", () -> { launch1(softmaxTrain, n); reduce.set("n", n).launch(1, 1); });
+        m.put("softmax+loss", () -> { launch1(training ? softmaxTrain : softmaxEval, n); reduce.set("n", n).launch(1, 1); });
+        if (!training) return m;
         for (int i = ops.size() - 1; i >= 0; i--) for (Launch l : ops.get(i).backward) m.put(l.name(), () -> l.run().accept(n));
         m.put(model.optimizer().name() + " update", () -> {
             if (model.optimizer() instanceof Adam a) update.set("lrT", a.stepSize(Math.max(1, model.optimizer().iterations())));
@@ -336,6 +362,12 @@ public final class OpenClAccelerator implements Accelerator {
             act = act(l.activation());
             fwd = gemmDims(lib.create(ConvGemmForward.class, l.name() + " forward"), l, h, w, c, oh, ow, f)
                     .set("in", in).set("params", params).set("out", out).set("kOff", (int) kOff).set("bOff", bOff).set("act", act);
+            String name = l.name();
+            forward.add(new Launch(name + " forward", n -> fwd.set("n", n).launch(Gemm.global((long) n * outPositions, f), new long[] {16, 16})));
+            if (dOut == null) {   // an inference plan
+                dW = sumW = dCols = col2im = actBwd = null;
+                return;
+            }
             int maxSlices = (capacity * outPositions + SLICE - 1) / SLICE;
             // kernel and bias gradients together: kk + 1 rows (the bias follows the kernel in the parameter layout)
             ClBuffer partial = ctx.buffer((long) maxSlices * (kk + 1) * f * 4, l.name() + " weight-gradient slices");
@@ -359,8 +391,6 @@ public final class OpenClAccelerator implements Accelerator {
             }
             actBwd = act == Act.LINEAR ? null : lib.create(ActivationBackward.class, l.name() + " activation gradient")
                     .set("y", out).set("d", dOut).set("act", act);
-            String name = l.name();
-            forward.add(new Launch(name + " forward", n -> fwd.set("n", n).launch(Gemm.global((long) n * outPositions, f), new long[] {16, 16})));
             if (!last && actBwd != null) {
                 backward.add(new Launch(name + " activation gradient", n -> actBwd.set("count", n * perOut).launch((long) n * perOut, LOCAL)));
             }
@@ -422,6 +452,12 @@ public final class OpenClAccelerator implements Accelerator {
                     .set("nn", units).set("k", in).set("aOff", 0).set("ars", in).set("acs", 1)
                     .set("bOff", (int) kOff).set("brs", units).set("bcs", 1).set("cOff", 0).set("ldc", units)
                     .set("biasOff", bOff).set("act", act);
+            String name = l.name();
+            forward.add(new Launch(name + " forward", n -> gemm(fwd.set("m", n), n, units)));
+            if (dOut == null) {   // an inference plan
+                dW = dB = dX = actBwd = null;
+                return;
+            }
             // dW = X^T dY: A(i, l) = X[l, i] (in x n), B = dY (n x units)
             dW = lib.create(Gemm.class, l.name() + " weight gradient").set("a", input).set("b", dOut).set("c", grads)
                     .set("m", in).set("nn", units).set("aOff", 0).set("ars", 1).set("acs", in)
@@ -436,8 +472,6 @@ public final class OpenClAccelerator implements Accelerator {
                     .set("biasOff", -1).set("act", Act.LINEAR);
             actBwd = act == Act.LINEAR ? null : lib.create(ActivationBackward.class, l.name() + " activation gradient")
                     .set("y", out).set("d", dOut).set("act", act);
-            String name = l.name();
-            forward.add(new Launch(name + " forward", n -> gemm(fwd.set("m", n), n, units)));
             if (!last && actBwd != null) {
                 backward.add(new Launch(name + " activation gradient", n -> actBwd.set("count", n * units).launch((long) n * units, LOCAL)));
             }

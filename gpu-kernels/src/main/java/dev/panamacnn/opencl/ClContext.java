@@ -23,7 +23,7 @@ public final class ClContext implements AutoCloseable {
     private final List<MemorySegment> programs = new ArrayList<>();
     private final Arena arena = Arena.ofShared();
     private final MemorySegment err, zero;
-    private long bytesToDevice, bytesFromDevice, writes, reads, launches;
+    private long bytesToDevice, bytesFromDevice, writes, reads, launches, allocated;
     private boolean closed;
 
     public ClContext(ClDevice device) {
@@ -54,6 +54,7 @@ public final class ClContext implements AutoCloseable {
         }
         ClBuffer b = new ClBuffer(h, Math.max(4, bytes), label);
         buffers.add(b);
+        allocated += b.bytes();
         fillZero(b, 0, b.bytes());
         return b;
     }
@@ -147,6 +148,9 @@ public final class ClContext implements AutoCloseable {
     public long writes() { return writes; }
     public long reads() { return reads; }
     public long launches() { return launches; }
+
+    /** Bytes of device memory in this context's buffers. */
+    public long allocatedBytes() { return allocated; }
 
     @Override public void close() {
         if (closed) return;

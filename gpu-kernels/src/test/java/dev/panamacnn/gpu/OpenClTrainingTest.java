@@ -207,4 +207,27 @@ class OpenClTrainingTest {
                     "resumed OpenCL run vs uninterrupted OpenCL run");
         }
     }
+
+    /** An inference plan predicts exactly what a training plan predicts, with much less device memory, and cannot train. */
+    @Test void anInferencePlanPredictsTheSameWithoutTrainingBuffers() {
+        try (Sequential m = model();
+             OpenClAccelerator train = OpenClAccelerator.create(m, device, 100);
+             OpenClAccelerator infer = OpenClAccelerator.forInference(m, device, 100)) {
+            Tensor x = batch(data.test().x(), 0, 100);
+            m.accelerate(train);
+            float[] a = floats(m.predict(x).segment(), 1000);
+            EvalResult ea = m.evaluate(data.test());
+            m.accelerate(infer);
+            float[] b = floats(m.predict(x).segment(), 1000);
+            EvalResult eb = m.evaluate(data.test());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(a, b, 0f, "same kernels, same inputs");
+            assertEquals(ea.loss(), eb.loss(), 0.0);
+            long tb = train.context().allocatedBytes(), ib = infer.context().allocatedBytes();
+            System.out.printf(Locale.ROOT, "device memory: training plan %d KiB, inference plan %d KiB%n", tb >> 10, ib >> 10);
+            assertTrue(ib < 0.6 * tb, "inference plan " + ib + " bytes vs training plan " + tb);
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> m.trainOnBatch(x, batch(data.test().y(), 0, 100)));
+            assertTrue(e.getMessage().contains("made for inference"), e.getMessage());
+        }
+    }
 }
