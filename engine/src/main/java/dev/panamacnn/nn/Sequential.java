@@ -303,6 +303,47 @@ public final class Sequential implements AutoCloseable {
         }
     }
 
+    /**
+     * The parts of one CPU training step on batch {@code (x, y)}, by name and in step order, for per-op benchmarks:
+     * each layer's {@code forward} and {@code backward} (e.g. {@code conv2d_1 backward}), {@code softmax+loss} and the
+     * optimizer's {@code update}. The batch is loaded once and a full step is run first, so every part finds the
+     * buffers it reads filled; running a part again repeats the same work (an update moves the weights; a backward
+     * pass re-applies its activation's derivative to its output gradient, which changes nothing for ReLU).
+     */
+    public LinkedHashMap<String, Runnable> stepParts(Tensor x, Tensor y) {
+        requireCompiled();
+        if (accelerator != null) throw new IllegalStateException("stepParts measures the CPU engine; detach the accelerator first");
+        checkInput(x, "stepParts");
+        int n = x.shape().dim(0);
+        Plan p = plan(n);
+        load(p, x, y, null, 0, n);
+        trainPlanned(p, n);
+        LinkedHashMap<String, Runnable> parts = new LinkedHashMap<>();
+        int last = layers.size() - 1;
+        MemorySegment[] dacts = p.gradients();
+        for (int i = 0; i <= last; i++) {
+            Layer l = layers.get(i);
+            if (l.inPlace()) continue;
+            int li = i;
+            parts.put(l.name() + " forward", () -> l.forward(exec, p.input(li), p.acts[li], n));
+        }
+        parts.put("softmax+loss", () -> {
+            score(p, n);
+            LossOps.softmaxCrossEntropyBackward(p.output(), p.y, dacts[last], n, outputShape().size(), n);
+        });
+        for (int i = last; i >= 0; i--) {
+            Layer l = layers.get(i);
+            if (l.inPlace()) continue;
+            int li = i;
+            // backward applies the activation's derivative to its output gradient in place; for ReLU that is a 0/1 mask,
+            // so a repeated run sees the same values and does the same work
+            parts.put(l.name() + " backward",
+                    () -> l.backward(exec, p.input(li), p.acts[li], dacts[li], li == 0 ? null : dacts[li - 1], n, li == last));
+        }
+        parts.put(optimizer.name() + " update", () -> optimizer.update(exec, params, grads, paramCount));
+        return parts;
+    }
+
     /** Starts (or restarts) timing each layer's forward and backward pass and the optimizer. */
     public void enableProfiling() {
         fwdNanos = new long[layers.size()];
