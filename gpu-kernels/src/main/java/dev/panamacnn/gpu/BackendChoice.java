@@ -69,11 +69,12 @@ public record BackendChoice(ClDevice device, String reason) {
         if (b.equals("opencl")) {
             ClDevice d = gpu != null ? gpu : devices.get(0);
             return new BackendChoice(d, "OpenCL on " + d.describe() + " (--backend opencl" + (gpu == null
-                    ? "; there is no OpenCL GPU, and on a " + d.typeName() + " device the CPU engine is faster)" : ")"));
+                    ? "; there is no OpenCL GPU; on a CPU device expect it to be slower than the CPU engine: PoCL was 14x slower"
+                    + " in docs/performance.md)" : ")"));
         }
         if (gpu != null) return new BackendChoice(gpu, "OpenCL on " + gpu.describe() + " (auto: found an OpenCL GPU)");
         ClDevice d = devices.get(0);
         return new BackendChoice(null, "CPU engine (auto: no OpenCL GPU; the OpenCL device found, " + d.describe()
-                + ", is slower than the CPU engine; --backend opencl uses it anyway)");
+                + ", is not a GPU; --backend opencl uses it anyway)");
     }
 }
