@@ -28,7 +28,9 @@ public final class Conv2D extends Layer {
 
     private int h, w, c, oh, ow, k, chunkSamples;
     private MemorySegment[] cols, dcols;
-    private MemorySegment partials, packedW, packedWT;
+    private MemorySegment partials;
+    /** The kernel packed for the GEMM (on the Java heap: the micro-kernel reads packed operands from arrays). */
+    private float[] packedW, packedWT;
 
     public Conv2D(int filters, int kh, int kw, Activation activation) {
         this(filters, kh, kw, 1, 1, activation, null);
@@ -102,8 +104,8 @@ public final class Conv2D extends Layer {
             dcols[i] = Tensor.allocateFloats(arena, rows * k);
         }
         partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
-        packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, filters));
-        packedWT = Tensor.allocateFloats(arena, Gemm.packedSize(filters, k));
+        packedW = new float[Gemm.packedSize(k, filters)];
+        packedWT = new float[Gemm.packedSize(filters, k)];
     }
 
     @Override void forward(Exec ex, MemorySegment in, MemorySegment out, int n) {

@@ -17,11 +17,13 @@ import java.nio.ByteOrder;
  * as {@code A[k*lda + i]}. {@code op(B)} is {@code K x N}: {@code B[k*ldb + j]}, or {@code B[j*ldb + k]}
  * when {@code transB}. All offsets and leading dimensions count floats, not bytes.
  *
- * <p>The structure is the classic Goto/BLIS one: B is packed into {@code KC x NR} column panels and a
+ * <p>The structure is the classic Goto/BLIS one: B is packed into {@code KC x NR} column panels, each
+ * {@code MC x KC} block of A is copied whole rows (or, transposed, whole columns) at a time, and a
  * register-blocked micro-kernel keeps an {@code MR x NR} tile of C in {@code 2*MR} vector registers while
- * streaming a B panel and broadcasting A's elements. A is not packed: the kernel broadcasts its elements
- * straight from the source with a row and a column stride (packing A cost more than it saved at this
- * network's sizes); only a ragged last row panel is copied, zero-padded. Each element of C is always produced by the same
+ * streaming a B panel and broadcasting A's elements. The packed operands live in Java arrays, not segments:
+ * with indices linear in the loop counter C2 removes every bounds check from the inner loop, which on segments
+ * kept one compare-and-branch per load (and an alignment test per scalar load), about 40 scalar instructions
+ * beside the 12 FMAs of each k; that is what held the old kernel near half of the FMA peak. Each element of C is always produced by the same
  * sequence of floating-point operations (K in blocks of {@link #KC}, in order), whatever way the work is split
  * between threads, so parallel results are bit-identical to serial ones.
  *
@@ -36,7 +38,9 @@ public final class Gemm {
     static final ByteOrder NO = ByteOrder.nativeOrder();
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Rows of the register tile. */
-    public static final int MR = 6;
+    public static final int MR = 8;
+    /** Rows of the register tile on the few-rows path, which reads A and B in place from segments. */
+    static final int MRD = 6;
     /** Columns of the register tile: two vectors. */
     public static final int NR = 2 * L;
     public static final int KC = 256;
@@ -46,13 +50,18 @@ public final class Gemm {
 
     /** Per-thread packing buffers, allocated once. */
     public static final class Scratch {
-        final MemorySegment packA;
-        final MemorySegment packB;
+        /** One MC x KC block of op(A), packed (see {@link #packA}). */
+        final float[] packA = new float[MC * KC];
+        /** One KC x NC block of op(B) in NR-wide panels. */
+        final float[] packB = new float[KC * NC];
+        /** For the few-rows path that reads B in place: a ragged last B panel and a ragged last A panel. */
+        final MemorySegment tailB;
+        final MemorySegment tailA;
         final MemorySegment tile;
 
         public Scratch(Arena arena) {
-            packA = Tensor.allocateFloats(arena, (long) MC * KC);
-            packB = Tensor.allocateFloats(arena, (long) KC * NC);
+            tailB = Tensor.allocateFloats(arena, (long) KC * NR);
+            tailA = Tensor.allocateFloats(arena, (long) MRD * KC);
             tile = Tensor.allocateFloats(arena, (long) MR * NR);
         }
     }
@@ -71,16 +80,16 @@ public final class Gemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                if (!transB && m <= 2 * MR && DIRECT_B) {
+                if (!transB && m <= 2 * MRD && DIRECT_B) {
                     // few rows of A (inference on a batch of 1): packing B would cost more than the product, so B is
                     // read in place, row by row; only a ragged last panel is packed
                     int full = (nc / NR) * NR;
-                    if (full < nc) packB(false, b, bOff, ldb, pc, jc + full, kc, nc - full, s.packB);
-                    macro(transA, m, nc, kc, a, aOff, lda, pc, b, (bOff + (long) pc * ldb + jc) * 4, NR * 4L, (long) ldb * 4,
-                            full, s.packB, accumulate || pc > 0, c, cOff + jc, ldc, s);
+                    if (full < nc) packBSegment(b, bOff, ldb, pc, jc + full, kc, nc - full, s.tailB);
+                    macroDirect(transA, m, nc, kc, a, aOff, lda, pc, b, (bOff + (long) pc * ldb + jc) * 4, NR * 4L, (long) ldb * 4,
+                            full, s.tailB, accumulate || pc > 0, c, cOff + jc, ldc, s);
                 } else {
-                    packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB);
-                    macro(transA, m, nc, kc, a, aOff, lda, pc, s.packB, 0, (long) kc * NR * 4, NR * 4L, nc, s.packB,
+                    packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB, 0);
+                    macro(transA, m, nc, kc, a, aOff, lda, pc, s.packB, 0, kc * NR,
                             accumulate || pc > 0, c, cOff + jc, ldc, s);
                 }
             }
@@ -89,29 +98,68 @@ public final class Gemm {
 
     static final boolean DIRECT_B = !"false".equals(System.getProperty("panamacnn.directB"));
 
-    /** Floats needed to hold op(B) ({@code k x n}) packed by {@link #packB(boolean, int, int, MemorySegment, long, int, MemorySegment)}. */
-    public static long packedSize(int k, int n) {
-        return (long) ((n + NR - 1) / NR) * NR * k;
+    /** Floats needed to hold op(B) ({@code k x n}) packed by {@link #packB(boolean, int, int, MemorySegment, long, int, float[])}. */
+    public static int packedSize(int k, int n) {
+        long size = (long) ((n + NR - 1) / NR) * NR * k;
+        if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("packed operand too large: " + k + " x " + n);
+        return (int) size;
     }
 
     /**
      * Packs all of op(B) ({@code k x n}) once, for a B that many products share (a layer's weights): NR-wide
      * panels over the full K, panel p at {@code p*k*NR}.
      */
-    public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, MemorySegment dst) {
-        packB(transB, b, bOff, ldb, 0, 0, k, n, dst);
+    public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, float[] dst) {
+        for (int jc = 0; jc < n; jc += NR) packB(transB, b, bOff, ldb, 0, jc, k, Math.min(NR, n - jc), dst, (jc / NR) * k * NR);
     }
 
-    /** Serial GEMM with op(B) already packed by {@link #packB(boolean, int, int, MemorySegment, long, int, MemorySegment)} ({@code k x n}). */
+    /** Serial GEMM with op(B) already packed by {@link #packB(boolean, int, int, MemorySegment, long, int, float[])} ({@code k x n}). */
     public static void gemmPacked(boolean transA, int m, int n, int k, MemorySegment a, long aOff, int lda,
-                                  MemorySegment packedB, boolean accumulate, MemorySegment c, long cOff, int ldc, Scratch s) {
+                                  float[] packedB, boolean accumulate, MemorySegment c, long cOff, int ldc, Scratch s) {
         if (m <= 0 || n <= 0 || k <= 0) return;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                macro(transA, m, nc, kc, a, aOff, lda, pc, packedB, ((long) (jc / NR) * k + pc) * NR * 4, (long) k * NR * 4,
-                        NR * 4L, nc, packedB, accumulate || pc > 0, c, cOff + jc, ldc, s);
+                macro(transA, m, nc, kc, a, aOff, lda, pc, packedB, ((jc / NR) * k + pc) * NR, k * NR,
+                        accumulate || pc > 0, c, cOff + jc, ldc, s);
+            }
+        }
+    }
+
+    /**
+     * C[0:m, 0:nc] (+)= op(A)[0:m, pc:pc+kc] * B with B's NR-wide panels in {@code pb}: panel p starts at
+     * {@code pbStart + p*panelStep}, its rows NR floats apart. Each MC x KC block of op(A) is first copied into
+     * {@code s.packA} (whole rows or columns at a time), so that the micro-kernel reads only Java arrays with
+     * indices linear in its loop counter: C2 then removes every bounds check from the inner loop (on segments
+     * each of the eight loads per k kept a bounds check, and each scalar load an alignment check).
+     */
+    private static void macro(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
+                              float[] pb, int pbStart, int panelStep, boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
+        float[] pa = s.packA;
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            packA(transA, a, aOff, lda, ic, pc, mc, kc, pa);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int nr = Math.min(NR, nc - jr);
+                int pbOff = pbStart + (jr / NR) * panelStep;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
+                    boolean whole = mr == MR && nr == NR;
+                    MemorySegment dst = whole ? c : s.tile;
+                    long dstByte = whole ? cByte : 0, dstLd = whole ? (long) ldc * 4 : NR * 4L;
+                    boolean dstAcc = whole && acc;
+                    if (!VECTOR) {
+                        if (transA) kernelScalar(pa, ir, 1, MC, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
+                        else kernelScalar(pa, ir * KC, KC, 1, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
+                    } else if (transA) {
+                        kernelColumnsA(pa, ir, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
+                    } else {
+                        kernelRowsA(pa, ir * KC, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
+                    }
+                    if (!whole) addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
+                }
             }
         }
     }
@@ -121,40 +169,40 @@ public final class Gemm {
      * starts at byte {@code pbStart + p*panelStep} and its rows are {@code bks} bytes apart (packed panels: NR*4;
      * B read in place: its row stride). Columns from {@code fromPb} on come from {@code tail}, one packed panel.
      */
-    private static void macro(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
+    private static void macroDirect(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
                               MemorySegment pb, long pbStart, long panelStep, long bks, int fromPb, MemorySegment tail,
                               boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
-        // A is read in place (no packing) for full MR-row panels: element (i, k) sits at aOff + i*rs + k*ks.
+        // A is read in place (no packing) for full MRD-row panels: element (i, k) sits at aOff + i*rs + k*ks.
         // Only a ragged last panel is packed, zero-padded, into s.packA.
         long rs = transA ? 1 : lda, ks = transA ? lda : 1;
         for (int ic = 0; ic < m; ic += MC) {
             int mc = Math.min(MC, m - ic);
-            int fullRows = (mc / MR) * MR;
-            if (fullRows < mc) packA(transA, a, aOff, lda, ic + fullRows, pc, mc - fullRows, kc, s.packA);
+            int fullRows = (mc / MRD) * MRD;
+            if (fullRows < mc) packASegment(transA, a, aOff, lda, ic + fullRows, pc, mc - fullRows, kc, s.tailA);
             for (int jr = 0; jr < nc; jr += NR) {
                 int nr = Math.min(NR, nc - jr);
                 boolean inPb = jr < fromPb;
                 MemorySegment bs = inPb ? pb : tail;
                 long pbOff = inPb ? pbStart + (jr / NR) * panelStep : 0, bStep = inPb ? bks : NR * 4L;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir);
+                for (int ir = 0; ir < mc; ir += MRD) {
+                    int mr = Math.min(MRD, mc - ir);
                     MemorySegment as;
                     long aByte, rsB, ksB;
-                    if (mr == MR) {
+                    if (mr == MRD) {
                         as = a; aByte = (aOff + (ic + ir) * rs + pc * ks) * 4; rsB = rs * 4; ksB = ks * 4;
                     } else {
-                        as = s.packA; aByte = 0; rsB = 4; ksB = MR * 4L;
+                        as = s.tailA; aByte = 0; rsB = 4; ksB = MRD * 4L;
                     }
                     long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
                     if (VECTOR) {
-                        if (mr == MR && nr == NR) {
+                        if (mr == MRD && nr == NR) {
                             kernelVector(as, aByte, rsB, ksB, bs, pbOff, bStep, kc, c, cByte, (long) ldc * 4, acc);
                         } else {
                             kernelVector(as, aByte, rsB, ksB, bs, pbOff, bStep, kc, s.tile, 0, NR * 4L, false);
                             addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
                         }
                     } else {
-                        kernelScalar(as, aByte, rsB, ksB, bs, pbOff, bStep, kc, c, cByte, ldc, mr, nr, acc);
+                        kernelScalarSegment(as, aByte, rsB, ksB, bs, pbOff, bStep, kc, c, cByte, ldc, mr, nr, acc);
                     }
                 }
             }
@@ -177,7 +225,9 @@ public final class Gemm {
         }
         // Split N first: a task then packs only its own columns of B (A is read in place), so nothing is
         // packed twice. Split M only when N has too few panels (then each task repacks all of B, which is small).
-        int target = threads * 4;
+        // two tasks per thread: enough to even out a late thread, few enough that the operand every task packs
+        // again (A when N is split) is not copied many times (8 tasks per thread: dense forward 214 vs 255 GFLOP/s)
+        int target = threads * 2;
         int mUnits = (m + MR - 1) / MR, nUnits = (n + NR - 1) / NR;
         int nParts = Math.min(nUnits, target), mParts = 1;
         if (nParts < target) mParts = Math.min(mUnits, (target + nParts - 1) / nParts);
@@ -193,63 +243,103 @@ public final class Gemm {
         });
     }
 
-    /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide column panels: panel p, row kk at (p*kc + kk)*NR. */
-    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int jc, int kc, int nc, MemorySegment dst) {
-        for (int jp = 0; jp < nc; jp += NR) {
-            int w = Math.min(NR, nc - jp);
-            long base = (long) (jp / NR) * kc * NR;
-            if (!transB) {
-                for (int kk = 0; kk < kc; kk++) {
-                    long src = bOff + (long) (pc + kk) * ldb + jc + jp;
-                    long d = (base + (long) kk * NR) * 4;
-                    if (w == NR && VECTOR) {
-                        FloatVector.fromMemorySegment(S, b, src * 4, NO).intoMemorySegment(dst, d, NO);
-                        FloatVector.fromMemorySegment(S, b, (src + L) * 4, NO).intoMemorySegment(dst, d + L * 4L, NO);
+    /**
+     * Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide column panels, zero-padded: panel p, row kk at
+     * {@code start + (p*kc + kk)*NR}.
+     */
+    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int jc, int kc, int nc, float[] dst, int start) {
+        if (!transB) {
+            // row by row of B (contiguous in memory, so the hardware prefetcher streams it), spread over the panels
+            int fullPanels = nc / NR, w = nc - fullPanels * NR, panel = kc * NR;
+            for (int kk = 0; kk < kc; kk++) {
+                long src = (bOff + (long) (pc + kk) * ldb + jc) * 4;
+                int d = start + kk * NR;
+                for (int p = 0; p < fullPanels; p++, src += NR * 4L, d += panel) {
+                    if (VECTOR) {
+                        FloatVector.fromMemorySegment(S, b, src, NO).intoArray(dst, d);
+                        FloatVector.fromMemorySegment(S, b, src + L * 4L, NO).intoArray(dst, d + L);
                     } else {
-                        for (int j = 0; j < w; j++) dst.set(F, d + j * 4L, b.get(F, (src + j) * 4));
-                        for (int j = w; j < NR; j++) dst.set(F, d + j * 4L, 0f);
+                        MemorySegment.copy(b, F, src, dst, d, NR);
                     }
                 }
-            } else {
-                for (int j = 0; j < NR; j++) {
-                    if (j < w) {
-                        long src = bOff + (long) (jc + jp + j) * ldb + pc;
-                        for (int kk = 0; kk < kc; kk++) dst.set(F, (base + (long) kk * NR + j) * 4, b.get(F, (src + kk) * 4));
-                    } else {
-                        for (int kk = 0; kk < kc; kk++) dst.set(F, (base + (long) kk * NR + j) * 4, 0f);
-                    }
+                if (w > 0) {
+                    MemorySegment.copy(b, F, src, dst, d, w);
+                    java.util.Arrays.fill(dst, d + w, d + NR, 0f);
                 }
             }
+            return;
         }
-    }
-
-    /** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-high row panels: panel p, column kk at (p*kc + kk)*MR. */
-    static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int pc, int mc, int kc, MemorySegment dst) {
-        for (int ip = 0; ip < mc; ip += MR) {
-            int h = Math.min(MR, mc - ip);
-            long base = (long) (ip / MR) * kc * MR;
-            if (!transA) {
-                for (int r = 0; r < MR; r++) {
-                    if (r < h) {
-                        long src = aOff + (long) (ic + ip + r) * lda + pc;
-                        for (int kk = 0; kk < kc; kk++) dst.set(F, (base + (long) kk * MR + r) * 4, a.get(F, (src + kk) * 4));
-                    } else {
-                        for (int kk = 0; kk < kc; kk++) dst.set(F, (base + (long) kk * MR + r) * 4, 0f);
-                    }
-                }
-            } else {
-                for (int kk = 0; kk < kc; kk++) {
-                    long src = aOff + (long) (pc + kk) * lda + ic + ip;
-                    long d = (base + (long) kk * MR) * 4;
-                    for (int r = 0; r < h; r++) dst.set(F, d + r * 4L, a.get(F, (src + r) * 4));
-                    for (int r = h; r < MR; r++) dst.set(F, d + r * 4L, 0f);
+        for (int jp = 0; jp < nc; jp += NR) {
+            int w = Math.min(NR, nc - jp);
+            int base = start + (jp / NR) * kc * NR;
+            // column j of the panel is row (jc+jp+j) of the stored B, contiguous in k: copy it whole, then spread it
+            float[] row = new float[kc];
+            for (int j = 0; j < NR; j++) {
+                if (j < w) {
+                    MemorySegment.copy(b, F, (bOff + (long) (jc + jp + j) * ldb + pc) * 4, row, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = row[kk];
+                } else {
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = 0f;
                 }
             }
         }
     }
 
     /**
-     * MR x NR micro-kernel: twelve accumulator vectors, one broadcast per row and k. The result goes
+     * Copies op(A)[ic:ic+mc, pc:pc+kc] into {@code dst}, zero-padded to a multiple of MR rows. Without
+     * {@code transA} row i is contiguous: element (i, kk) goes to {@code i*KC + kk}; with it column kk is
+     * contiguous: element (i, kk) goes to {@code kk*MC + i}. Either way a whole run is one bulk copy.
+     */
+    static void packA(boolean transA, MemorySegment a, long aOff, int lda, int ic, int pc, int mc, int kc, float[] dst) {
+        int padded = (mc + MR - 1) / MR * MR;
+        if (!transA) {
+            for (int i = 0; i < mc; i++) MemorySegment.copy(a, F, (aOff + (long) (ic + i) * lda + pc) * 4, dst, i * KC, kc);
+            for (int i = mc; i < padded; i++) java.util.Arrays.fill(dst, i * KC, i * KC + kc, 0f);
+        } else {
+            for (int kk = 0; kk < kc; kk++) {
+                MemorySegment.copy(a, F, (aOff + (long) (pc + kk) * lda + ic) * 4, dst, kk * MC, mc);
+                if (padded > mc) java.util.Arrays.fill(dst, kk * MC + mc, kk * MC + padded, 0f);
+            }
+        }
+    }
+
+    /** Packs op(B)[pc:pc+kc, jc:jc+nc] (nc <= NR) into one zero-padded panel segment, for the few-rows path. */
+    static void packBSegment(MemorySegment b, long bOff, int ldb, int pc, int jc, int kc, int nc, MemorySegment dst) {
+        for (int kk = 0; kk < kc; kk++) {
+            long src = bOff + (long) (pc + kk) * ldb + jc;
+            long d = (long) kk * NR * 4;
+            for (int j = 0; j < nc; j++) dst.set(F, d + j * 4L, b.get(F, (src + j) * 4));
+            for (int j = nc; j < NR; j++) dst.set(F, d + j * 4L, 0f);
+        }
+    }
+
+    /** Packs op(A)[ic:ic+mc, pc:pc+kc] into MRD-high row panels: panel p, column kk at (p*kc + kk)*MRD (few-rows path). */
+    static void packASegment(boolean transA, MemorySegment a, long aOff, int lda, int ic, int pc, int mc, int kc, MemorySegment dst) {
+        for (int ip = 0; ip < mc; ip += MRD) {
+            int h = Math.min(MRD, mc - ip);
+            long base = (long) (ip / MRD) * kc * MRD;
+            if (!transA) {
+                for (int r = 0; r < MRD; r++) {
+                    if (r < h) {
+                        long src = aOff + (long) (ic + ip + r) * lda + pc;
+                        for (int kk = 0; kk < kc; kk++) dst.set(F, (base + (long) kk * MRD + r) * 4, a.get(F, (src + kk) * 4));
+                    } else {
+                        for (int kk = 0; kk < kc; kk++) dst.set(F, (base + (long) kk * MRD + r) * 4, 0f);
+                    }
+                }
+            } else {
+                for (int kk = 0; kk < kc; kk++) {
+                    long src = aOff + (long) (pc + kk) * lda + ic + ip;
+                    long d = (base + (long) kk * MRD) * 4;
+                    for (int r = 0; r < h; r++) dst.set(F, d + r * 4L, a.get(F, (src + r) * 4));
+                    for (int r = h; r < MRD; r++) dst.set(F, d + r * 4L, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * MRD x NR micro-kernel: twelve accumulator vectors, one broadcast per row and k. The result goes
      * straight to {@code c}; partial edge tiles are written to a scratch tile by the caller. (Keep the
      * stores inline: routing them through a helper method made C2 keep the accumulators boxed, 10x slower.)
      */
@@ -298,6 +388,142 @@ public final class Gemm {
         c50.intoMemorySegment(c, r, NO); c51.intoMemorySegment(c, r + L * 4L, NO);
     }
 
+    /**
+     * MR x NR micro-kernel over packed arrays, A packed by rows ({@code pa[aStart + r*KC + kk]}), B in a panel
+     * ({@code pb[bStart + kk*NR + j]}): sixteen accumulator vectors, one broadcast per row and k. Every index is
+     * linear in {@code kk} with constant or loop-invariant parts, so C2 removes all bounds checks from the loop
+     * and folds the row offsets into the addressing. The tile goes to {@code c} (straight into C, or into the
+     * scratch tile for edges). (Keep the stores inline: routing them through a helper method made C2 keep the
+     * accumulators boxed, 10x slower.)
+     */
+    static void kernelRowsA(float[] pa, int aStart, float[] pb, int bStart, int kc,
+                            MemorySegment c, long cByte, long ldcBytes, boolean acc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bStart + kk * NR, ao = aStart + kk;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
+            FloatVector v = FloatVector.broadcast(S, pa[ao]);
+            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, pa[ao + KC]);
+            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, pa[ao + 2 * KC]);
+            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, pa[ao + 3 * KC]);
+            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            v = FloatVector.broadcast(S, pa[ao + 4 * KC]);
+            c40 = b0.fma(v, c40); c41 = b1.fma(v, c41);
+            v = FloatVector.broadcast(S, pa[ao + 5 * KC]);
+            c50 = b0.fma(v, c50); c51 = b1.fma(v, c51);
+            v = FloatVector.broadcast(S, pa[ao + 6 * KC]);
+            c60 = b0.fma(v, c60); c61 = b1.fma(v, c61);
+            v = FloatVector.broadcast(S, pa[ao + 7 * KC]);
+            c70 = b0.fma(v, c70); c71 = b1.fma(v, c71);
+        }
+        long r = cByte;
+        if (acc) {
+            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r, NO)); c01 = c01.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r, NO)); c11 = c11.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r, NO)); c21 = c21.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r, NO)); c31 = c31.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c40 = c40.add(FloatVector.fromMemorySegment(S, c, r, NO)); c41 = c41.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c50 = c50.add(FloatVector.fromMemorySegment(S, c, r, NO)); c51 = c51.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c60 = c60.add(FloatVector.fromMemorySegment(S, c, r, NO)); c61 = c61.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c70 = c70.add(FloatVector.fromMemorySegment(S, c, r, NO)); c71 = c71.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO));
+        }
+        r = cByte;
+        c00.intoMemorySegment(c, r, NO); c01.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c10.intoMemorySegment(c, r, NO); c11.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c20.intoMemorySegment(c, r, NO); c21.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c30.intoMemorySegment(c, r, NO); c31.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c40.intoMemorySegment(c, r, NO); c41.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c50.intoMemorySegment(c, r, NO); c51.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c60.intoMemorySegment(c, r, NO); c61.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c70.intoMemorySegment(c, r, NO); c71.intoMemorySegment(c, r + L * 4L, NO);
+    }
+
+    /**
+     * The same micro-kernel with A packed by columns ({@code pa[aStart + kk*MC + r]}, from a transposed A): the
+     * eight broadcasts of one k are adjacent floats.
+     */
+    static void kernelColumnsA(float[] pa, int aStart, float[] pb, int bStart, int kc,
+                            MemorySegment c, long cByte, long ldcBytes, boolean acc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bStart + kk * NR, ao = aStart + kk * MC;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
+            FloatVector v = FloatVector.broadcast(S, pa[ao]);
+            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, pa[ao + 1]);
+            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, pa[ao + 2]);
+            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, pa[ao + 3]);
+            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            v = FloatVector.broadcast(S, pa[ao + 4]);
+            c40 = b0.fma(v, c40); c41 = b1.fma(v, c41);
+            v = FloatVector.broadcast(S, pa[ao + 5]);
+            c50 = b0.fma(v, c50); c51 = b1.fma(v, c51);
+            v = FloatVector.broadcast(S, pa[ao + 6]);
+            c60 = b0.fma(v, c60); c61 = b1.fma(v, c61);
+            v = FloatVector.broadcast(S, pa[ao + 7]);
+            c70 = b0.fma(v, c70); c71 = b1.fma(v, c71);
+        }
+        long r = cByte;
+        if (acc) {
+            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r, NO)); c01 = c01.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r, NO)); c11 = c11.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r, NO)); c21 = c21.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r, NO)); c31 = c31.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c40 = c40.add(FloatVector.fromMemorySegment(S, c, r, NO)); c41 = c41.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c50 = c50.add(FloatVector.fromMemorySegment(S, c, r, NO)); c51 = c51.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c60 = c60.add(FloatVector.fromMemorySegment(S, c, r, NO)); c61 = c61.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c70 = c70.add(FloatVector.fromMemorySegment(S, c, r, NO)); c71 = c71.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO));
+        }
+        r = cByte;
+        c00.intoMemorySegment(c, r, NO); c01.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c10.intoMemorySegment(c, r, NO); c11.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c20.intoMemorySegment(c, r, NO); c21.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c30.intoMemorySegment(c, r, NO); c31.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c40.intoMemorySegment(c, r, NO); c41.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c50.intoMemorySegment(c, r, NO); c51.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c60.intoMemorySegment(c, r, NO); c61.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c70.intoMemorySegment(c, r, NO); c71.intoMemorySegment(c, r + L * 4L, NO);
+    }
+
+    /** Scalar micro-kernel over packed arrays ({@code pa[aStart + r*ars + kk*aks]}), same operation order per element. */
+    static void kernelScalar(float[] pa, int aStart, int ars, int aks, float[] pb, int bStart, int kc,
+                             MemorySegment c, long cByte, long ldcBytes, boolean acc) {
+        float[] t = new float[MR * NR];
+        for (int kk = 0; kk < kc; kk++) {
+            for (int i = 0; i < MR; i++) {
+                float av = pa[aStart + i * ars + kk * aks];
+                for (int j = 0; j < NR; j++) t[i * NR + j] = Math.fma(av, pb[bStart + kk * NR + j], t[i * NR + j]);
+            }
+        }
+        for (int i = 0; i < MR; i++) {
+            for (int j = 0; j < NR; j++) {
+                long o = cByte + i * ldcBytes + j * 4L;
+                c.set(F, o, acc ? c.get(F, o) + t[i * NR + j] : t[i * NR + j]);
+            }
+        }
+    }
+
     static void addTile(MemorySegment tile, MemorySegment c, long cByte, long ldcBytes, int mr, int nr, boolean acc) {
         for (int i = 0; i < mr; i++) {
             for (int j = 0; j < nr; j++) {
@@ -309,9 +535,9 @@ public final class Gemm {
     }
 
     /** Scalar micro-kernel with the same operation order per element (fma, then one add into C). */
-    static void kernelScalar(MemorySegment pa, long paOff, long rs, long ks, MemorySegment pb, long pbOff, long bks, int kc,
+    static void kernelScalarSegment(MemorySegment pa, long paOff, long rs, long ks, MemorySegment pb, long pbOff, long bks, int kc,
                              MemorySegment c, long cByte, int ldc, int mr, int nr, boolean acc) {
-        float[] t = new float[MR * NR];
+        float[] t = new float[MRD * NR];
         long ao = paOff, bo = pbOff;
         for (int kk = 0; kk < kc; kk++) {
             for (int i = 0; i < mr; i++) {
