@@ -54,6 +54,8 @@ public final class Gemm {
         final float[] packA = new float[MC * KC];
         /** One KC x NC block of op(B) in NR-wide panels. */
         final float[] packB = new float[KC * NC];
+        /** NR rows of a transposed B on their way into a panel. */
+        final float[] rows = new float[NR * KC];
         /** For the few-rows path that reads B in place: a ragged last B panel and a ragged last A panel. */
         final MemorySegment tailB;
         final MemorySegment tailA;
@@ -88,7 +90,7 @@ public final class Gemm {
                     macroDirect(transA, m, nc, kc, a, aOff, lda, pc, b, (bOff + (long) pc * ldb + jc) * 4, NR * 4L, (long) ldb * 4,
                             full, s.tailB, accumulate || pc > 0, c, cOff + jc, ldc, s);
                 } else {
-                    packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB, 0);
+                    packB(transB, b, bOff, ldb, pc, jc, kc, nc, s.packB, 0, s.rows);
                     macro(transA, m, nc, kc, a, aOff, lda, pc, s.packB, 0, kc * NR,
                             accumulate || pc > 0, c, cOff + jc, ldc, s);
                 }
@@ -110,7 +112,8 @@ public final class Gemm {
      * panels over the full K, panel p at {@code p*k*NR}.
      */
     public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, float[] dst) {
-        for (int jc = 0; jc < n; jc += NR) packB(transB, b, bOff, ldb, 0, jc, k, Math.min(NR, n - jc), dst, (jc / NR) * k * NR);
+        float[] rows = transB ? new float[Math.max(k, k <= KC ? NR * k : 0)] : null;
+        for (int jc = 0; jc < n; jc += NR) packB(transB, b, bOff, ldb, 0, jc, k, Math.min(NR, n - jc), dst, (jc / NR) * k * NR, rows);
     }
 
     /** Serial GEMM with op(B) already packed by {@link #packB(boolean, int, int, MemorySegment, long, int, float[])} ({@code k x n}). */
@@ -247,7 +250,8 @@ public final class Gemm {
      * Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide column panels, zero-padded: panel p, row kk at
      * {@code start + (p*kc + kk)*NR}.
      */
-    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int jc, int kc, int nc, float[] dst, int start) {
+    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int jc, int kc, int nc, float[] dst, int start,
+                      float[] rows) {
         if (!transB) {
             // row by row of B (contiguous in memory, so the hardware prefetcher streams it), spread over the panels
             int fullPanels = nc / NR, w = nc - fullPanels * NR, panel = kc * NR;
@@ -272,18 +276,37 @@ public final class Gemm {
         for (int jp = 0; jp < nc; jp += NR) {
             int w = Math.min(NR, nc - jp);
             int base = start + (jp / NR) * kc * NR;
+            if (w == NR && VECTOR && kc <= KC) {
+                // the panel's NR columns are NR rows of the stored B, each contiguous in k: copy them whole into
+                // rows (kc floats apart), then gather one k of all NR of them per pair of vector stores
+                for (int j = 0; j < NR; j++) MemorySegment.copy(b, F, (bOff + (long) (jc + jp + j) * ldb + pc) * 4, rows, j * kc, kc);
+                int[] map = kc == KC ? GATHER_KC : gatherMap(kc);
+                for (int kk = 0; kk < kc; kk++) {
+                    FloatVector.fromArray(S, rows, kk, map, 0).intoArray(dst, base + kk * NR);
+                    FloatVector.fromArray(S, rows, kk, map, L).intoArray(dst, base + kk * NR + L);
+                }
+                continue;
+            }
             // column j of the panel is row (jc+jp+j) of the stored B, contiguous in k: copy it whole, then spread it
-            float[] row = new float[kc];
             for (int j = 0; j < NR; j++) {
                 if (j < w) {
-                    MemorySegment.copy(b, F, (bOff + (long) (jc + jp + j) * ldb + pc) * 4, row, 0, kc);
-                    for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = row[kk];
+                    MemorySegment.copy(b, F, (bOff + (long) (jc + jp + j) * ldb + pc) * 4, rows, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = rows[kk];
                 } else {
                     for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = 0f;
                 }
             }
         }
     }
+
+    /** Gather offsets {@code j*kc} for j in [0, NR): lane j of a gather at k reads row j, column k. */
+    static int[] gatherMap(int kc) {
+        int[] m = new int[NR];
+        for (int j = 0; j < NR; j++) m[j] = j * kc;
+        return m;
+    }
+
+    private static final int[] GATHER_KC = gatherMap(KC);
 
     /**
      * Copies op(A)[ic:ic+mc, pc:pc+kc] into {@code dst}, zero-padded to a multiple of MR rows. Without
