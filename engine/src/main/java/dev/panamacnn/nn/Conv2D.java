@@ -3,6 +3,7 @@ package dev.panamacnn.nn;
 import dev.panamacnn.backend.Exec;
 import dev.panamacnn.ops.ActivationOps;
 import dev.panamacnn.ops.ConvOps;
+import dev.panamacnn.ops.DirectConv;
 import dev.panamacnn.ops.Gemm;
 import dev.panamacnn.ops.Vec;
 import dev.panamacnn.tensor.Shape;
@@ -10,6 +11,7 @@ import dev.panamacnn.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Map;
 
@@ -31,6 +33,9 @@ public final class Conv2D extends Layer {
     private MemorySegment partials;
     /** The kernel packed for the GEMM (on the Java heap: the micro-kernel reads packed operands from arrays). */
     private float[] packedW, packedWT;
+    /** Per worker, for {@link DirectConv}: one sample's image and one filter panel of its output gradient. */
+    private float[][] image, dOutPanel;
+    private boolean direct;
 
     public Conv2D(int filters, int kh, int kw, Activation activation) {
         this(filters, kh, kw, 1, 1, activation, null);
@@ -105,6 +110,11 @@ public final class Conv2D extends Layer {
         }
         partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
         packedW = new float[Gemm.packedSize(k, filters)];
+        direct = DirectConv.applies(c, sw, ow);
+        if (direct) {
+            image = new float[workers][h * w];
+            dOutPanel = new float[workers][oh * ow * Gemm.NR];
+        }
         packedWT = new float[Gemm.packedSize(filters, k)];
     }
 
@@ -114,6 +124,17 @@ public final class Conv2D extends Layer {
         long kOff = paramOffset, bOff = paramOffset + (long) k * filters;
         Gemm.Scratch[] gs = ex.gemmScratch();
         Gemm.packB(false, k, filters, params, kOff, filters, packedW);   // once, shared by every chunk
+        if (direct) {
+            ex.pool().forEach(groups, (g, wk) -> {
+                int s1 = groupStart(g + 1, groups, n);
+                for (int s = groupStart(g, groups, n); s < s1; s++) {
+                    MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+                    DirectConv.forward(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, out, s * outSize, gs[wk]);
+                    ActivationOps.biasActivationForward(out, s * outSize, oh * ow, filters, params, bOff, activation);
+                }
+            });
+            return;
+        }
         ex.pool().forEach(groups, (g, wk) -> {
             int s1 = groupStart(g + 1, groups, n);
             for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
@@ -132,6 +153,28 @@ public final class Conv2D extends Layer {
         long kOff = paramOffset, per = (long) k * filters + filters;
         Gemm.Scratch[] gs = ex.gemmScratch();
         if (dIn != null) Gemm.packB(true, filters, k, params, kOff, filters, packedWT);   // Wᵀ, once
+        if (direct) {
+            ex.pool().forEach(groups, (g, wk) -> {
+                long pw = g * per;
+                int s1 = groupStart(g + 1, groups, n);
+                Vec.zero(partials, pw, per);
+                for (int s = groupStart(g, groups, n); s < s1; s++) {
+                    long o = s * outSize;
+                    int rows = oh * ow;
+                    if (!preActivation) ActivationOps.activationBackward(out, dOut, o, rows, filters, activation);
+                    MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+                    DirectConv.kernelGradient(image[wk], w, kh, kw, sh, oh, ow, dOut, o, filters, dOutPanel[wk], partials, pw, gs[wk]);
+                    Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
+                    if (dIn != null) {
+                        Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs[wk]);
+                        Vec.zero(dIn, s * inSize, inSize);
+                        ConvOps.col2imAdd(dcols[wk], 0, 1, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+                    }
+                }
+            });
+            reducePartials(ex, partials, groups, per, grads, kOff);
+            return;
+        }
         ex.pool().forEach(groups, (g, wk) -> {
             long pw = g * per;
             int s1 = groupStart(g + 1, groups, n);

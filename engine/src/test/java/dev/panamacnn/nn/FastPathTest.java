@@ -33,6 +33,25 @@ class FastPathTest {
             int kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5), sh = 1 + r.nextInt(2), sw = 1 + r.nextInt(2);
             int h = kh + r.nextInt(12), w = kw + r.nextInt(12), c = 1 + r.nextInt(5), f = 1 + r.nextInt(40);
             int n = 1 + r.nextInt(37), threads = 1 + r.nextInt(3);
+            checkConv(r, trial, kh, kw, sh, sw, h, w, c, f, n, threads);
+        }
+    }
+
+    /** One input channel, stride 1 along x, at least 8 output columns: the im2col-free path (DirectConv). */
+    @Test
+    void singleChannelConv2dMatchesReference() {
+        Rng r = new Rng(12);
+        int[] filters = {1, 7, 32, 33, 64, 70};
+        for (int trial = 0; trial < 18; trial++) {
+            int kh = 1 + r.nextInt(6), kw = 1 + r.nextInt(6), sh = 1 + r.nextInt(3);
+            int h = kh + r.nextInt(20), w = kw + 7 + r.nextInt(20), f = filters[trial % filters.length];
+            int n = 1 + r.nextInt(20), threads = 1 + r.nextInt(3);
+            checkConv(r, trial, kh, kw, sh, 1, h, w, 1, f, n, threads);
+        }
+    }
+
+    static void checkConv(Rng r, int trial, int kh, int kw, int sh, int sw, int h, int w, int c, int f, int n, int threads) {
+        {
             Activation act = r.nextInt(2) == 0 ? Activation.RELU : Activation.LINEAR;
             String what = "conv h=" + h + " w=" + w + " c=" + c + " f=" + f + " k=" + kh + "x" + kw + " s=" + sh + "x" + sw + " n=" + n + " t=" + threads;
             try (LayerHarness hh = new LayerHarness(new Conv2D(f, kh, kw, sh, sw, act, null), Shape.of(h, w, c), n, threads, trial)) {
