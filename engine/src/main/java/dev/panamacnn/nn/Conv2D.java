@@ -119,83 +119,93 @@ public final class Conv2D extends Layer {
     }
 
     @Override void forward(Exec ex, MemorySegment in, MemorySegment out, int n) {
+        beforeForward(ex);
         int groups = groups(n);
+        ex.pool().forEach(groups, (g, wk) -> forwardGroup(ex, g, groups, wk, in, out, n));
+    }
+
+    @Override boolean groupwise() { return true; }
+
+    @Override void beforeForward(Exec ex) {
+        Gemm.packB(false, k, filters, params, paramOffset, filters, packedW);   // once, shared by every group
+    }
+
+    @Override void forwardGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment out, int n) {
         long inSize = (long) h * w * c, outSize = (long) oh * ow * filters;
-        long kOff = paramOffset, bOff = paramOffset + (long) k * filters;
-        Gemm.Scratch[] gs = ex.gemmScratch();
-        Gemm.packB(false, k, filters, params, kOff, filters, packedW);   // once, shared by every chunk
+        long bOff = paramOffset + (long) k * filters;
+        Gemm.Scratch gs = ex.gemmScratch()[wk];
+        int s1 = groupStart(g + 1, groups, n);
         if (direct) {
-            ex.pool().forEach(groups, (g, wk) -> {
-                int s1 = groupStart(g + 1, groups, n);
-                for (int s = groupStart(g, groups, n); s < s1; s++) {
-                    MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
-                    DirectConv.forward(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, out, s * outSize, gs[wk]);
-                    ActivationOps.biasActivationForward(out, s * outSize, oh * ow, filters, params, bOff, activation);
-                }
-            });
+            for (int s = groupStart(g, groups, n); s < s1; s++) {
+                MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+                DirectConv.forward(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, out, s * outSize, gs);
+                ActivationOps.biasActivationForward(out, s * outSize, oh * ow, filters, params, bOff, activation);
+            }
             return;
         }
-        ex.pool().forEach(groups, (g, wk) -> {
-            int s1 = groupStart(g + 1, groups, n);
-            for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
-                int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
-                ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
-                Gemm.gemmPacked(false, rows, filters, k, cols[wk], 0, k, packedW, false, out, s * outSize, filters, gs[wk]);
-                ActivationOps.biasActivationForward(out, s * outSize, rows, filters, params, bOff, activation);
-            }
-        });
+        for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
+            int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
+            ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
+            Gemm.gemmPacked(false, rows, filters, k, cols[wk], 0, k, packedW, false, out, s * outSize, filters, gs);
+            ActivationOps.biasActivationForward(out, s * outSize, rows, filters, params, bOff, activation);
+        }
     }
 
     @Override void backward(Exec ex, MemorySegment in, MemorySegment out, MemorySegment dOut, MemorySegment dIn,
                             int n, boolean preActivation) {
+        beforeBackward(ex, dIn != null);
         int groups = groups(n);
+        ex.pool().forEach(groups, (g, wk) -> backwardGroup(ex, g, groups, wk, in, out, dOut, dIn, n, preActivation));
+        afterBackward(ex, n);
+    }
+
+    @Override void beforeBackward(Exec ex, boolean inputGradient) {
+        if (inputGradient) Gemm.packB(true, filters, k, params, paramOffset, filters, packedWT);   // Wᵀ, once
+    }
+
+    @Override void backwardGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment out, MemorySegment dOut,
+                                 MemorySegment dIn, int n, boolean preActivation) {
         long inSize = (long) h * w * c, outSize = (long) oh * ow * filters;
-        long kOff = paramOffset, per = (long) k * filters + filters;
-        Gemm.Scratch[] gs = ex.gemmScratch();
-        if (dIn != null) Gemm.packB(true, filters, k, params, kOff, filters, packedWT);   // Wᵀ, once
+        long per = (long) k * filters + filters, pw = g * per;
+        Gemm.Scratch gs = ex.gemmScratch()[wk];
+        int s1 = groupStart(g + 1, groups, n);
         if (direct) {
-            ex.pool().forEach(groups, (g, wk) -> {
-                long pw = g * per;
-                int s1 = groupStart(g + 1, groups, n);
-                Vec.zero(partials, pw, per);
-                for (int s = groupStart(g, groups, n); s < s1; s++) {
-                    long o = s * outSize;
-                    int rows = oh * ow;
-                    if (!preActivation) ActivationOps.activationBackward(out, dOut, o, rows, filters, activation);
-                    MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
-                    DirectConv.kernelGradient(image[wk], w, kh, kw, sh, oh, ow, dOut, o, filters, dOutPanel[wk], partials, pw, gs[wk]);
-                    Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
-                    if (dIn != null) {
-                        Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs[wk]);
-                        Vec.zero(dIn, s * inSize, inSize);
-                        ConvOps.col2imAdd(dcols[wk], 0, 1, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
-                    }
-                }
-            });
-            reducePartials(ex, partials, groups, per, grads, kOff);
-            return;
-        }
-        ex.pool().forEach(groups, (g, wk) -> {
-            long pw = g * per;
-            int s1 = groupStart(g + 1, groups, n);
-            boolean first = true;
-            for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
-                int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
+            Vec.zero(partials, pw, per);
+            for (int s = groupStart(g, groups, n); s < s1; s++) {
                 long o = s * outSize;
+                int rows = oh * ow;
                 if (!preActivation) ActivationOps.activationBackward(out, dOut, o, rows, filters, activation);
-                ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
-                Gemm.gemm(true, false, k, filters, rows, cols[wk], 0, k, dOut, o, filters, !first, partials, pw, filters, gs[wk]);
-                if (first) Vec.zero(partials, pw + (long) k * filters, filters);
+                MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+                DirectConv.kernelGradient(image[wk], w, kh, kw, sh, oh, ow, dOut, o, filters, dOutPanel[wk], partials, pw, gs);
                 Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
                 if (dIn != null) {
-                    Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs[wk]);
-                    Vec.zero(dIn, s * inSize, cnt * inSize);
-                    ConvOps.col2imAdd(dcols[wk], 0, cnt, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+                    Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs);
+                    Vec.zero(dIn, s * inSize, inSize);
+                    ConvOps.col2imAdd(dcols[wk], 0, 1, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
                 }
-                first = false;
             }
-        });
-        reducePartials(ex, partials, groups, per, grads, kOff);
+            return;
+        }
+        boolean first = true;
+        for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
+            int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
+            long o = s * outSize;
+            if (!preActivation) ActivationOps.activationBackward(out, dOut, o, rows, filters, activation);
+            ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
+            Gemm.gemm(true, false, k, filters, rows, cols[wk], 0, k, dOut, o, filters, !first, partials, pw, filters, gs);
+            if (first) Vec.zero(partials, pw + (long) k * filters, filters);
+            Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
+            if (dIn != null) {
+                Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs);
+                Vec.zero(dIn, s * inSize, cnt * inSize);
+                ConvOps.col2imAdd(dcols[wk], 0, cnt, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+            }
+            first = false;
+        }
+    }
+
+    @Override void afterBackward(Exec ex, int n) {
+        reducePartials(ex, partials, groups(n), (long) k * filters + filters, grads, paramOffset);
     }
 
     /** {@code dst[off..off+per) = sum over g of src[g*per..]} in group order, split over fixed ranges. */

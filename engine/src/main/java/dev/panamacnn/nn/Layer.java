@@ -86,6 +86,34 @@ public abstract class Layer {
     abstract void backward(Exec ex, MemorySegment in, MemorySegment out, MemorySegment dOut, MemorySegment dIn,
                            int n, boolean preActivation);
 
+    /**
+     * Whether the layer works on each sample group on its own ({@link #groups}), through {@link #forwardGroup} and
+     * {@link #backwardGroup}: then a run of such layers can take one group through all of them before the next
+     * group (its activations still in the core's cache) instead of the whole batch through one layer at a time.
+     * The arithmetic per sample and per group is the same either way, so the results are bit-identical.
+     */
+    boolean groupwise() { return false; }
+
+    /** Work before the groups of a forward pass (packing weights); only for {@link #groupwise} layers. */
+    void beforeForward(Exec ex) {}
+
+    /** The forward pass of the samples of group {@code g} on worker {@code worker}; only for {@link #groupwise} layers. */
+    void forwardGroup(Exec ex, int g, int groups, int worker, MemorySegment in, MemorySegment out, int n) {
+        throw new UnsupportedOperationException(name + " is not groupwise");
+    }
+
+    /** Work before the groups of a backward pass; only for {@link #groupwise} layers. */
+    void beforeBackward(Exec ex, boolean inputGradient) {}
+
+    /** The backward pass of the samples of group {@code g}; only for {@link #groupwise} layers. */
+    void backwardGroup(Exec ex, int g, int groups, int worker, MemorySegment in, MemorySegment out, MemorySegment dOut,
+                       MemorySegment dIn, int n, boolean preActivation) {
+        throw new UnsupportedOperationException(name + " is not groupwise");
+    }
+
+    /** Work after the groups of a backward pass (reducing per-group weight gradients); only for {@link #groupwise} layers. */
+    void afterBackward(Exec ex, int n) {}
+
     public String name() { return name; }
     void setName(String name) { this.name = name; }
     public Shape inputShape() { return inputShape; }

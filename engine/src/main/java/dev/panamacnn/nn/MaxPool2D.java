@@ -55,26 +55,34 @@ public final class MaxPool2D extends Layer {
 
     @Override void forward(Exec ex, MemorySegment in, MemorySegment out, int n) {
         int groups = Layer.groups(n);
+        ex.pool().forEach(groups, (g, wk) -> forwardGroup(ex, g, groups, wk, in, out, n));
+    }
+
+    @Override boolean groupwise() { return true; }
+
+    @Override void forwardGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment out, int n) {
         long inSize = (long) h * w * c, outSize = (long) oh * ow * c;
-        ex.pool().forEach(groups, (g, wk) -> {
-            int s0 = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n);
-            PoolOps.maxPoolForward(in, s0 * inSize, s1 - s0, h, w, c, ph, pw, sh, sw, oh, ow, out, s0 * outSize, argmax, s0 * outSize);
-        });
+        int s0 = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n);
+        PoolOps.maxPoolForward(in, s0 * inSize, s1 - s0, h, w, c, ph, pw, sh, sw, oh, ow, out, s0 * outSize, argmax, s0 * outSize);
     }
 
     @Override void backward(Exec ex, MemorySegment in, MemorySegment out, MemorySegment dOut, MemorySegment dIn,
                             int n, boolean preActivation) {
         if (dIn == null) return;
         int groups = Layer.groups(n);
+        ex.pool().forEach(groups, (g, wk) -> backwardGroup(ex, g, groups, wk, in, out, dOut, dIn, n, preActivation));
+    }
+
+    @Override void backwardGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment out, MemorySegment dOut,
+                                 MemorySegment dIn, int n, boolean preActivation) {
+        if (dIn == null) return;
         long inSize = (long) h * w * c, outSize = (long) oh * ow * c;
-        ex.pool().forEach(groups, (g, wk) -> {
-            int s0 = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n);
-            if (tiled) {
-                PoolOps.maxPoolBackwardTiled(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, h, w, c, ph, pw, dIn, s0 * inSize);
-            } else {
-                Vec.zero(dIn, s0 * inSize, (s1 - s0) * inSize);
-                PoolOps.maxPoolBackward(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, inSize, outSize, dIn, s0 * inSize);
-            }
-        });
+        int s0 = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n);
+        if (tiled) {
+            PoolOps.maxPoolBackwardTiled(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, h, w, c, ph, pw, dIn, s0 * inSize);
+        } else {
+            Vec.zero(dIn, s0 * inSize, (s1 - s0) * inSize);
+            PoolOps.maxPoolBackward(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, inSize, outSize, dIn, s0 * inSize);
+        }
     }
 }
