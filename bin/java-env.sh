@@ -27,6 +27,11 @@ export JAVA_HOME=$PCNN_JDK
 export PATH="$JAVA_HOME/bin:$PATH"
 # JVM flags every panama-cnn program needs: the Vector API (incubator) and native access for FFM.
 PCNN_JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+# Heap for the launcher and benchmarks/compare.sh: tensors live off-heap, so the Java heap holds almost nothing
+# but the short-lived vector objects of code not yet compiled by C2. The serial collector with a 16 MB young
+# generation keeps that garbage from growing the heap: peak RSS of compare.sh 474 MB instead of 710-760 MB with
+# G1 (-Xms32m -Xmx1g), at the same speed (docs/performance.md).
+PCNN_HEAP_FLAGS=(-Xms32m -Xmx1g -Xmn16m -XX:+UseSerialGC)
 # Maven's own libraries call sun.misc.Unsafe, which JDK 24+ warns about on every run: allow it quietly.
 if [ "$(_pcnn_java_version "$JAVA_HOME")" -ge 24 ] 2>/dev/null; then
   case " ${MAVEN_OPTS:-} " in *sun-misc-unsafe-memory-access*) ;; *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;; esac
