@@ -23,9 +23,11 @@ import java.nio.ByteOrder;
  * streaming a B panel and broadcasting A's elements. The packed operands live in Java arrays, not segments:
  * with indices linear in the loop counter C2 removes every bounds check from the inner loop, which on segments
  * kept one compare-and-branch per load (and an alignment test per scalar load), about 40 scalar instructions
- * beside the 12 FMAs of each k; that is what held the old kernel near half of the FMA peak. Each element of C is always produced by the same
- * sequence of floating-point operations (K in blocks of {@link #KC}, in order), whatever way the work is split
- * between threads, so parallel results are bit-identical to serial ones.
+ * beside the 12 FMAs of each k of the old 6 x 32 kernel; that is what held it near half of the FMA peak.
+ *
+ * <p>Each element of C is always produced by the same sequence of floating-point operations (K in blocks of
+ * {@link #KC}, in order), whatever way the work is split between threads, so parallel results are bit-identical
+ * to serial ones.
  *
  * <p>With {@code -Dpanamacnn.vector=false} a scalar micro-kernel of the same structure is used (for
  * comparison and for machines where the Vector API is slow).
