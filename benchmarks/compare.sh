@@ -17,7 +17,7 @@ print('OpenBLAS' if 'openblas' in b.getvalue().lower() else 'other')" 2>/dev/nul
 BLASLIB=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
 OUT=$(mktemp)
 for r in $(seq "$REPEATS"); do
-  "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+  LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
     dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
   /usr/bin/python3 benchmarks/pytorch/bench.py "$DATA" "$STEPS" "$THREADS" | tail -1 >> "$OUT"
 done

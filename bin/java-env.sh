@@ -27,6 +27,19 @@ export JAVA_HOME=$PCNN_JDK
 export PATH="$JAVA_HOME/bin:$PATH"
 # JVM flags every panama-cnn program needs: the Vector API (incubator) and native access for FFM.
 PCNN_JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+# Signal chaining for the JVMs we start: an OpenCL driver built on LLVM (PoCL here; possibly others) installs its
+# own SIGSEGV/SIGBUS/SIGILL/... handlers when it initializes, over the JVM's, which the JVM needs for safepoints
+# and implicit null checks; the process then dies with SIGSEGV (exit 139, no hs_err file) at a random later
+# moment. The JDK's libjsig, preloaded, keeps the JVM's handlers in place and chains the driver's behind them.
+# Usage: LD_PRELOAD="$(pcnn_preload)" java ...
+pcnn_preload() {
+  local jsig="$JAVA_HOME/lib/libjsig.so"
+  if [ -f "$jsig" ]; then
+    case ":${LD_PRELOAD:-}:" in *libjsig.so*) echo "${LD_PRELOAD:-}" ;; *) echo "$jsig${LD_PRELOAD:+:$LD_PRELOAD}" ;; esac
+  else
+    echo "${LD_PRELOAD:-}"
+  fi
+}
 # Heap for the launcher and benchmarks/compare.sh: tensors live off-heap, so the Java heap holds almost nothing
 # but the short-lived vector objects of code not yet compiled by C2. The serial collector with a 16 MB young
 # generation keeps that garbage from growing the heap: peak RSS of compare.sh 474 MB instead of 710-760 MB with

@@ -14,6 +14,8 @@ mkdir -p "$OUT"
 B=/tmp/pcnn-bundle
 rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.device/bundle.tar.gz" || { echo "no .device/bundle.tar.gz: run bin/device-bundle first"; exit 1; }
 JAVA="$B/jre/bin/java"
+# signal chaining: an OpenCL driver's own SIGSEGV handler must not replace the JVM's (bin/java-env.sh)
+export LD_PRELOAD="$B/jre/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 JFLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
 CP="$B/lib/*"
 log() { echo "== $* ($(date +%T))" | tee -a "$OUT/summary.txt"; }
