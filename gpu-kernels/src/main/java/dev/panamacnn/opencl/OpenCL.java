@@ -76,6 +76,7 @@ public final class OpenCL {
         static {
             SymbolLookup l = null;
             String why = null;
+            SignalGuard.capture();   // the JVM's signal handlers, before any driver can replace them
             try {
                 l = SymbolLookup.libraryLookup(NAME, Arena.global());
             } catch (IllegalArgumentException | IllegalCallerException e) {
@@ -141,21 +142,25 @@ public final class OpenCL {
 
     static int getPlatformIDs(int n, MemorySegment ids, MemorySegment count) {
         try { return (int) H.GET_PLATFORM_IDS.invokeExact(n, ids, count); } catch (Throwable t) { throw rethrow(t); }
+        finally { SignalGuard.restore(); }
     }
     static void getPlatformInfo(MemorySegment p, int what, long size, MemorySegment value, MemorySegment sizeRet) {
         try { check((int) H.GET_PLATFORM_INFO.invokeExact(p, what, size, value, sizeRet), "clGetPlatformInfo"); } catch (Throwable t) { throw rethrow(t); }
     }
     static int getDeviceIDs(MemorySegment p, long type, int n, MemorySegment ids, MemorySegment count) {
         try { return (int) H.GET_DEVICE_IDS.invokeExact(p, type, n, ids, count); } catch (Throwable t) { throw rethrow(t); }
+        finally { SignalGuard.restore(); }
     }
     static void getDeviceInfo(MemorySegment d, int what, long size, MemorySegment value, MemorySegment sizeRet) {
         try { check((int) H.GET_DEVICE_INFO.invokeExact(d, what, size, value, sizeRet), "clGetDeviceInfo"); } catch (Throwable t) { throw rethrow(t); }
     }
     static MemorySegment createContext(MemorySegment devices, int n, MemorySegment err) {
         try { return (MemorySegment) H.CREATE_CONTEXT.invokeExact(MemorySegment.NULL, n, devices, MemorySegment.NULL, MemorySegment.NULL, err); } catch (Throwable t) { throw rethrow(t); }
+        finally { SignalGuard.restore(); }
     }
     static MemorySegment createCommandQueue(MemorySegment ctx, MemorySegment dev, MemorySegment err) {
         try { return (MemorySegment) H.CREATE_QUEUE.invokeExact(ctx, dev, 0L, err); } catch (Throwable t) { throw rethrow(t); }
+        finally { SignalGuard.restore(); }
     }
     static MemorySegment createBuffer(MemorySegment ctx, long flags, long size, MemorySegment err) {
         try { return (MemorySegment) H.CREATE_BUFFER.invokeExact(ctx, flags, size, MemorySegment.NULL, err); } catch (Throwable t) { throw rethrow(t); }
@@ -178,21 +183,25 @@ public final class OpenCL {
             devs.set(ADDRESS, 0, device);
             return (int) H.BUILD_PROGRAM.invokeExact(program, 1, devs, options, MemorySegment.NULL, MemorySegment.NULL);
         } catch (Throwable t) { throw rethrow(t); }
+        finally { SignalGuard.restore(); }
     }
     static void getProgramBuildInfo(MemorySegment program, MemorySegment device, int what, long size, MemorySegment value, MemorySegment sizeRet) {
         try { check((int) H.BUILD_INFO.invokeExact(program, device, what, size, value, sizeRet), "clGetProgramBuildInfo"); } catch (Throwable t) { throw rethrow(t); }
     }
     static MemorySegment createKernel(MemorySegment program, MemorySegment name, MemorySegment err) {
         try { return (MemorySegment) H.CREATE_KERNEL.invokeExact(program, name, err); } catch (Throwable t) { throw rethrow(t); }
+        finally { SignalGuard.restore(); }
     }
     static int setKernelArg(MemorySegment kernel, int index, long size, MemorySegment value) {
         try { return (int) H.SET_KERNEL_ARG.invokeExact(kernel, index, size, value); } catch (Throwable t) { throw rethrow(t); }
     }
     static int enqueueNDRange(MemorySegment q, MemorySegment kernel, int dims, MemorySegment global, MemorySegment local) {
         try { return (int) H.ENQUEUE_ND_RANGE.invokeExact(q, kernel, dims, MemorySegment.NULL, global, local, 0, MemorySegment.NULL, MemorySegment.NULL); } catch (Throwable t) { throw rethrow(t); }
+        finally { SignalGuard.restoreIfSegvChanged(); }
     }
     static void finish(MemorySegment q) {
         try { check((int) H.FINISH.invokeExact(q), "clFinish"); } catch (Throwable t) { throw rethrow(t); }
+        finally { SignalGuard.restoreIfSegvChanged(); }
     }
     static void releaseMem(MemorySegment m) { release(H.RELEASE_MEM, m); }
     static void releaseKernel(MemorySegment m) { release(H.RELEASE_KERNEL, m); }
