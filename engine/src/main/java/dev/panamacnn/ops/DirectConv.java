@@ -21,6 +21,10 @@ import static dev.panamacnn.ops.Gemm.S;
  * kernel gradient) by {@link Gemm#NR} filters, {@code 2*MR} accumulators. Filters come in {@code NR}-wide panels
  * packed by {@link Gemm#packB(boolean, int, int, MemorySegment, long, int, float[])}.
  *
+ * <p>The two kernels repeat the GEMM micro-kernel's accumulator code rather than share it: their inner loops
+ * index the image differently, C2 drops the bounds checks only for indices linear in the loop counter with
+ * constant factors, and handing the sixteen accumulators to a helper makes C2 box them (Gemm's kernel notes).
+ *
  * <p>Summation order: the forward pass sums the taps in (ky, kx) order in one chain per output; the kernel
  * gradient sums one sample's pixels in row-major order in one chain and adds that sample's sum to the
  * accumulator. Both depend only on the data, never on the thread count.

@@ -476,7 +476,10 @@ public final class Gemm {
 
     /**
      * The same micro-kernel with A packed by columns ({@code pa[aStart + kk*MC + r]}, from a transposed A): the
-     * eight broadcasts of one k are adjacent floats.
+     * eight broadcasts of one k are adjacent floats. It repeats {@link #kernelRowsA} on purpose: C2 removes the
+     * bounds checks only when the index's factor on {@code kk} is a compile-time constant (1 there, MC here), so
+     * one body with a stride parameter would bring the checks back; and the accumulators cannot go to a helper
+     * (see above).
      */
     static void kernelColumnsA(float[] pa, int aStart, float[] pb, int bStart, int kc,
                             MemorySegment c, long cByte, long ldcBytes, boolean acc) {
