@@ -36,6 +36,8 @@ public final class Conv2D extends Layer {
     /** Per worker, for {@link DirectConv}: one sample's image and one filter panel of its output gradient. */
     private float[][] image, dOutPanel;
     private boolean direct;
+    /** Whether the input gradient goes straight into the image ({@link Gemm#gemmPackedAddTo}) instead of through col2im. */
+    private boolean scatterInputGradient;
 
     public Conv2D(int filters, int kh, int kw, Activation activation) {
         this(filters, kh, kw, 1, 1, activation, null);
@@ -111,6 +113,7 @@ public final class Conv2D extends Layer {
         partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
         packedW = new float[Gemm.packedSize(k, filters)];
         direct = DirectConv.applies(c, sw, ow);
+        scatterInputGradient = Gemm.vectorized() && ow % Gemm.MR == 0 && c % Gemm.NR == 0 && filters <= Gemm.KC;
         if (direct) {
             image = new float[workers][h * w];
             dOutPanel = new float[workers][oh * ow * Gemm.NR];
@@ -196,9 +199,21 @@ public final class Conv2D extends Layer {
             if (first) Vec.zero(partials, pw + (long) k * filters, filters);
             Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
             if (dIn != null) {
-                Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs);
                 Vec.zero(dIn, s * inSize, cnt * inSize);
-                ConvOps.col2imAdd(dcols[wk], 0, cnt, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+                if (scatterInputGradient) {
+                    // dOut W^T added tile by tile straight into the image: a tile is MR pixels of one output row
+                    // by NR channels of one kernel tap, so its rows are sw*c floats apart in dIn
+                    long base = s * inSize;
+                    int pixels = oh * ow, run = kw * c;
+                    Gemm.gemmPackedAddTo(rows, k, filters, dOut, o, filters, packedWT, dIn, (i0, j0) -> {
+                        int smp = i0 / pixels, rem = i0 - smp * pixels, oy = rem / ow, ox = rem - oy * ow;
+                        int ky = j0 / run, rem2 = j0 - ky * run, kx = rem2 / c, ci = rem2 - kx * c;
+                        return (base + (((long) smp * h + oy * sh + ky) * w + (long) ox * sw + kx) * c + ci) * 4;
+                    }, (long) sw * c * 4, gs);
+                } else {
+                    Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs);
+                    ConvOps.col2imAdd(dcols[wk], 0, cnt, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+                }
             }
             first = false;
         }

@@ -50,6 +50,9 @@ public final class Gemm {
     public static final int NC = 16 * NR;
     static final boolean VECTOR = !"false".equals(System.getProperty("panamacnn.vector"));
 
+    /** Whether the Vector API micro-kernels are in use (not {@code -Dpanamacnn.vector=false}). */
+    public static boolean vectorized() { return VECTOR; }
+
     /** Per-thread packing buffers, allocated once. */
     public static final class Scratch {
         /** One MC x KC block of op(A), packed (see {@link #packA}). */
@@ -128,6 +131,41 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc);
                 macro(transA, m, nc, kc, a, aOff, lda, pc, packedB, ((jc / NR) * k + pc) * NR, k * NR,
                         accumulate || pc > 0, c, cOff + jc, ldc, s);
+            }
+        }
+    }
+
+    /** Where each MR x NR tile of a scattered product goes: the byte offset in C of the tile at row i0, column j0. */
+    @FunctionalInterface
+    public interface TileTarget {
+        long byteOffset(int i0, int j0);
+    }
+
+    /**
+     * {@code A * B} (A {@code m x k}, row-major; B packed once, {@code k x n}) added onto tiles placed anywhere in
+     * {@code c}: the MR x NR tile at (i0, j0) is added at byte {@code target.byteOffset(i0, j0)}, its rows
+     * {@code rowStrideBytes} apart. Used to add a convolution's input gradient straight into the image, without
+     * a column buffer and col2im. Needs {@code m % MR == 0}, {@code n % NR == 0} and {@code k <= KC} (each tile is
+     * final when it is added); tiles are added in a fixed order.
+     */
+    public static void gemmPackedAddTo(int m, int n, int k, MemorySegment a, long aOff, int lda, float[] packedB,
+                                       MemorySegment c, TileTarget target, long rowStrideBytes, Scratch s) {
+        if (m % MR != 0 || n % NR != 0 || k > KC || !VECTOR) {
+            throw new IllegalArgumentException("gemmPackedAddTo needs m % " + MR + " == 0, n % " + NR + " == 0, k <= " + KC
+                    + " and the vector kernels: m=" + m + " n=" + n + " k=" + k);
+        }
+        float[] pa = s.packA;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = Math.min(MC, m - ic);
+                packA(false, a, aOff, lda, ic, 0, mc, k, pa);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int pbOff = ((jc + jr) / NR) * k * NR;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        kernelRowsA(pa, ir * KC, packedB, pbOff, k, c, target.byteOffset(ic + ir, jc + jr), rowStrideBytes, true);
+                    }
+                }
             }
         }
     }

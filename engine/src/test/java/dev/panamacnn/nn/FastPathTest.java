@@ -50,6 +50,19 @@ class FastPathTest {
         }
     }
 
+    /** Channels a multiple of 32 and output rows a multiple of 8: the input gradient is added straight into the image. */
+    @Test
+    void multiChannelConv2dMatchesReference() {
+        Rng r = new Rng(13);
+        for (int trial = 0; trial < 8; trial++) {
+            int kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5), sh = 1 + r.nextInt(2), sw = 1 + r.nextInt(2);
+            int ow = 8 * (1 + r.nextInt(2)), oh = 1 + r.nextInt(9);
+            int w = (ow - 1) * sw + kw, h = (oh - 1) * sh + kh, c = 32 * (1 + r.nextInt(2)), f = 1 + r.nextInt(70);
+            int n = 1 + r.nextInt(9), threads = 1 + r.nextInt(3);
+            checkConv(r, trial, kh, kw, sh, sw, h, w, c, f, n, threads);
+        }
+    }
+
     static void checkConv(Rng r, int trial, int kh, int kw, int sh, int sw, int h, int w, int c, int f, int n, int threads) {
         {
             Activation act = r.nextInt(2) == 0 ? Activation.RELU : Activation.LINEAR;
