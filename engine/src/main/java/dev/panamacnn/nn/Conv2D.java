@@ -32,7 +32,7 @@ public final class Conv2D extends Layer {
     private MemorySegment[] cols, dcols;
     private MemorySegment partials;
     /** The kernel packed for the GEMM (on the Java heap: the micro-kernel reads packed operands from arrays). */
-    private float[] packedW, packedWT;
+    private float[] packedW, packedWT, packRows;
     /** Per worker, for {@link DirectConv}: one sample's image and one filter panel of its output gradient. */
     private float[][] image, dOutPanel;
     private boolean direct;
@@ -103,22 +103,24 @@ public final class Conv2D extends Layer {
     }
 
     @Override void allocate(Arena arena, int batch, int workers) {
+        direct = DirectConv.applies(c, sw, ow);
+        scatterInputGradient = Gemm.vectorized() && ow % Gemm.MR == 0 && c % Gemm.NR == 0 && filters <= Gemm.KC;
+        // im2col rows only for the GEMM path, column gradients only where col2im is used
         long rows = (long) chunkSamples * oh * ow;
         cols = new MemorySegment[workers];
         dcols = new MemorySegment[workers];
         for (int i = 0; i < workers; i++) {
-            cols[i] = Tensor.allocateFloats(arena, rows * k);
-            dcols[i] = Tensor.allocateFloats(arena, rows * k);
+            if (!direct) cols[i] = Tensor.allocateFloats(arena, rows * k);
+            if (!scatterInputGradient) dcols[i] = Tensor.allocateFloats(arena, (direct ? (long) oh * ow : rows) * k);
         }
         partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
         packedW = new float[Gemm.packedSize(k, filters)];
-        direct = DirectConv.applies(c, sw, ow);
-        scatterInputGradient = Gemm.vectorized() && ow % Gemm.MR == 0 && c % Gemm.NR == 0 && filters <= Gemm.KC;
+        packedWT = new float[Gemm.packedSize(filters, k)];
+        packRows = new float[Gemm.packRowsSize(filters)];
         if (direct) {
             image = new float[workers][h * w];
             dOutPanel = new float[workers][oh * ow * Gemm.NR];
         }
-        packedWT = new float[Gemm.packedSize(filters, k)];
     }
 
     @Override void forward(Exec ex, MemorySegment in, MemorySegment out, int n) {
@@ -163,7 +165,7 @@ public final class Conv2D extends Layer {
     }
 
     @Override void beforeBackward(Exec ex, boolean inputGradient) {
-        if (inputGradient) Gemm.packB(true, filters, k, params, paramOffset, filters, packedWT);   // Wᵀ, once
+        if (inputGradient) Gemm.packB(true, filters, k, params, paramOffset, filters, packedWT, packRows);   // Wᵀ, once
     }
 
     @Override void backwardGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment out, MemorySegment dOut,

@@ -76,7 +76,7 @@ public final class DirectConv {
         MemorySegment tile = s.tile;
         int k = kh * kw, pixels = oh * ow;
         long ldc = (long) filters * 4;
-        int[] offs = new int[MR];
+        int[] offs = s.taps;
         for (int p = 0; p * NR < filters; p++) {
             int nr = Math.min(NR, filters - p * NR);
             // this panel of dOut, NR floats per pixel (zero-padded), so the kernel's loads have a constant stride

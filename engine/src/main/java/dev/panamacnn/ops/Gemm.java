@@ -61,6 +61,8 @@ public final class Gemm {
         final float[] packB = new float[KC * NC];
         /** NR rows of a transposed B on their way into a panel. */
         final float[] rows = new float[NR * KC];
+        /** Image offsets of the MR kernel taps of one {@link DirectConv} gradient tile. */
+        final int[] taps = new int[MR];
         /** For the few-rows path that reads B in place: a ragged last B panel and a ragged last A panel. */
         final MemorySegment tailB;
         final MemorySegment tailA;
@@ -117,7 +119,14 @@ public final class Gemm {
      * panels over the full K, panel p at {@code p*k*NR}.
      */
     public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, float[] dst) {
-        float[] rows = transB ? new float[Math.max(k, k <= KC ? NR * k : 0)] : null;
+        packB(transB, k, n, b, bOff, ldb, dst, transB ? new float[packRowsSize(k)] : null);
+    }
+
+    /** Floats of scratch {@link #packB(boolean, int, int, MemorySegment, long, int, float[], float[])} needs for a transposed B with {@code k} rows. */
+    public static int packRowsSize(int k) { return k <= KC ? NR * k : k; }
+
+    /** The same, with the caller's scratch for a transposed B ({@link #packRowsSize}), so a per-step repack allocates nothing. */
+    public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, float[] dst, float[] rows) {
         for (int jc = 0; jc < n; jc += NR) packB(transB, b, bOff, ldb, 0, jc, k, Math.min(NR, n - jc), dst, (jc / NR) * k * NR, rows);
     }
 
@@ -320,7 +329,7 @@ public final class Gemm {
                 // the panel's NR columns are NR rows of the stored B, each contiguous in k: copy them whole into
                 // rows (kc floats apart), then gather one k of all NR of them per pair of vector stores
                 for (int j = 0; j < NR; j++) MemorySegment.copy(b, F, (bOff + (long) (jc + jp + j) * ldb + pc) * 4, rows, j * kc, kc);
-                int[] map = kc == KC ? GATHER_KC : gatherMap(kc);
+                int[] map = GATHER_MAPS[kc];
                 for (int kk = 0; kk < kc; kk++) {
                     FloatVector.fromArray(S, rows, kk, map, 0).intoArray(dst, base + kk * NR);
                     FloatVector.fromArray(S, rows, kk, map, L).intoArray(dst, base + kk * NR + L);
@@ -346,7 +355,11 @@ public final class Gemm {
         return m;
     }
 
-    private static final int[] GATHER_KC = gatherMap(KC);
+    /** {@link #gatherMap} for every block length up to KC, made once (33 KB), so packing allocates nothing. */
+    private static final int[][] GATHER_MAPS = new int[KC + 1][];
+    static {
+        for (int kc = 0; kc <= KC; kc++) GATHER_MAPS[kc] = gatherMap(kc);
+    }
 
     /**
      * Copies op(A)[ic:ic+mc, pc:pc+kc] into {@code dst}, zero-padded to a multiple of MR rows. Without
