@@ -38,6 +38,13 @@ public final class Conv2D extends Layer {
     private boolean direct;
     /** Whether the input gradient goes straight into the image ({@link Gemm#gemmPackedAddTo}) instead of through col2im. */
     private boolean scatterInputGradient;
+    /**
+     * Set when the plan runs this layer fused with the 2 x 2 max pooling after it ({@link DirectConv#forwardPooled}):
+     * per pooled element the winning window index, per worker two output rows and one sample's pre-activation gradient.
+     */
+    private MemorySegment poolArgmax;
+    private MemorySegment[] pairRows;
+    private float[][] dConv;
 
     public Conv2D(int filters, int kh, int kw, Activation activation) {
         this(filters, kh, kw, 1, 1, activation, null);
@@ -120,6 +127,54 @@ public final class Conv2D extends Layer {
         if (direct) {
             image = new float[workers][h * w];
             dOutPanel = new float[workers][oh * ow * Gemm.NR];
+        }
+    }
+
+    /**
+     * Whether this layer can run fused with {@code next} when it needs no input gradient (the first layer): the
+     * single-channel direct path, ReLU or no activation, and a 2 x 2, stride 2 max pooling over an even output.
+     */
+    boolean fusesPool(Layer next) {
+        return next instanceof MaxPool2D p && p.poolHeight() == 2 && p.poolWidth() == 2 && p.strideY() == 2 && p.strideX() == 2
+                && DirectConv.poolFusionApplies(c, sw, oh, ow, activation == Activation.RELU || activation == Activation.LINEAR);
+    }
+
+    /** Workspace of the fused path, for batches of up to {@code batch} samples. */
+    void allocateFused(Arena arena, int batch, int workers) {
+        poolArgmax = arena.allocate((long) batch * (oh / 2) * (ow / 2) * filters, 64);
+        pairRows = new MemorySegment[workers];
+        dConv = new float[workers][];
+        for (int i = 0; i < workers; i++) {
+            pairRows[i] = Tensor.allocateFloats(arena, 2L * ow * filters);
+            if (filters != Gemm.NR) dConv[i] = new float[oh * ow * filters];
+        }
+    }
+
+    /** Forward of group {@code g} fused with the pooling: writes the pooled outputs {@code pooled}, not this layer's. */
+    void forwardPooledGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment pooled, int n) {
+        long inSize = (long) h * w * c, pooledSize = (long) (oh / 2) * (ow / 2) * filters;
+        long bOff = paramOffset + (long) k * filters;
+        Gemm.Scratch gs = ex.gemmScratch()[wk];
+        for (int s = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n); s < s1; s++) {
+            MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+            DirectConv.forwardPooled(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, params, bOff,
+                    activation == Activation.RELU, pairRows[wk], pooled, s * pooledSize, poolArgmax, s * pooledSize, gs);
+        }
+    }
+
+    /** Backward of group {@code g} fused with the pooling's, from the pooled outputs and their gradient (no input gradient). */
+    void backwardPooledGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment pooled, MemorySegment dPooled, int n) {
+        long inSize = (long) h * w * c, pooledSize = (long) (oh / 2) * (ow / 2) * filters;
+        long per = (long) k * filters + filters, pw = g * per;
+        Gemm.Scratch gs = ex.gemmScratch()[wk];
+        float[] grad = filters == Gemm.NR ? dOutPanel[wk] : dConv[wk];
+        Vec.zero(partials, pw, per);
+        for (int s = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n); s < s1; s++) {
+            DirectConv.pooledGradient(pooled, dPooled, s * pooledSize, poolArgmax, s * pooledSize, oh, ow, filters,
+                    activation == Activation.RELU, grad);
+            MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+            DirectConv.kernelGradient(image[wk], w, kh, kw, sh, oh, ow, grad, filters, dOutPanel[wk], partials, pw, gs);
+            DirectConv.addColumnSums(grad, oh * ow, filters, partials, pw + (long) k * filters);
         }
     }
 

@@ -68,6 +68,10 @@ public final class Sequential implements AutoCloseable {
     private dev.panamacnn.backend.Accelerator accelerator;
     /** Per-layer forward/backward nanoseconds, and the optimizer's, when profiling is on. */
     private long[] fwdNanos, bwdNanos;
+    /** Whether a first-layer convolution runs fused with its max pooling ({@code -Dpanamacnn.fusion=false} turns it off, for comparisons). */
+    static final boolean FUSION = !"false".equals(System.getProperty("panamacnn.fusion"));
+    /** The same per worker, for layers run group by group ({@code [worker][layer]}; divided by the thread count in the profile). */
+    private long[][] fwdGroupNanos, bwdGroupNanos;
     private long optNanos, profiledSteps;
 
     public Sequential(Layer... layers) {
@@ -233,6 +237,12 @@ public final class Sequential implements AutoCloseable {
         final MemorySegment x, y;
         final MemorySegment[] acts;
         MemorySegment[] dacts;
+        /**
+         * {@code fused[i]}: layer i (a first-layer Conv2D) runs fused with the max pooling after it, in the
+         * group-by-group schedule ({@link Conv2D#forwardPooledGroup}); its own output and output gradient are then
+         * never stored, and their buffers are allocated only if {@link #stepParts} needs them.
+         */
+        final boolean[] fused;
 
         Plan(int capacity) {
             this.capacity = capacity;
@@ -240,11 +250,15 @@ public final class Sequential implements AutoCloseable {
             y = Tensor.allocateFloats(arena, (long) capacity * outputShape().size());
             int n = layers.size();
             acts = new MemorySegment[n];
+            fused = new boolean[n];
+            int prefix = groupwisePrefix();
+            if (FUSION && prefix >= 2 && layers.get(0) instanceof Conv2D conv && conv.fusesPool(layers.get(1))) fused[0] = true;
             for (int i = 0; i < n; i++) {
                 Layer l = layers.get(i);
                 acts[i] = l.inPlace() ? (i == 0 ? x : acts[i - 1])
-                        : Tensor.allocateFloats(arena, (long) capacity * l.outputShape().size());
+                        : fused[i] ? null : Tensor.allocateFloats(arena, (long) capacity * l.outputShape().size());
                 l.allocate(arena, capacity, threads);
+                if (fused[i]) ((Conv2D) l).allocateFused(arena, capacity, threads);
             }
         }
 
@@ -256,15 +270,31 @@ public final class Sequential implements AutoCloseable {
                 d[n - 1] = Tensor.allocateFloats(arena, (long) capacity * layers.get(n - 1).outputShape().size());
                 for (int i = n - 1; i >= 1; i--) {
                     d[i - 1] = layers.get(i).inPlace() ? d[i]
-                            : Tensor.allocateFloats(arena, (long) capacity * layers.get(i - 1).outputShape().size());
+                            : fused[i - 1] ? null : Tensor.allocateFloats(arena, (long) capacity * layers.get(i - 1).outputShape().size());
                 }
                 dacts = d;
             }
             return dacts;
         }
 
+        /** Allocates the buffers a fused layer does not use, for running the layers one by one ({@link #stepParts}). */
+        void unfuseBuffers() {
+            MemorySegment[] d = gradients();
+            for (int i = 0; i < fused.length; i++) {
+                if (!fused[i]) continue;
+                long size = (long) capacity * layers.get(i).outputShape().size();
+                if (acts[i] == null) acts[i] = Tensor.allocateFloats(arena, size);
+                if (d[i] == null) d[i] = Tensor.allocateFloats(arena, size);
+            }
+        }
+
         MemorySegment input(int i) { return i == 0 ? x : acts[i - 1]; }
         MemorySegment output() { return acts[acts.length - 1]; }
+    }
+
+    /** Whether the current plan runs layer {@code i} fused with the layer after it (for tests and diagnostics). */
+    boolean fusedWithNext(int i) {
+        return plan != null && plan.fused[i];
     }
 
     /** A plan for at least {@code capacity} samples (re-planned, once, when a larger batch comes). */
@@ -297,10 +327,9 @@ public final class Sequential implements AutoCloseable {
      * How many leading layers run group by group ({@link Layer#groupwise}; in-place layers such as Flatten go along):
      * each sample group goes through all of them on one worker before the next, so a group's activations are
      * still in that core's cache when the next layer reads them (batch-wide, conv2d's output alone is 9.4 MB at
-     * batch 128). 0 when fewer than two layers would take part, or while per-layer timing is on.
+     * batch 128). 0 when fewer than two layers would take part. While profiling, each worker times its own layer calls.
      */
-    private int groupwisePrefix(boolean profiling) {
-        if (profiling) return 0;
+    private int groupwisePrefix() {
         int prefix = 0, real = 0;
         while (prefix < layers.size() && (layers.get(prefix).inPlace() || layers.get(prefix).groupwise())) {
             if (!layers.get(prefix).inPlace()) real++;
@@ -310,14 +339,29 @@ public final class Sequential implements AutoCloseable {
     }
 
     private void forward(Plan p, int n) {
-        int prefix = groupwisePrefix(fwdNanos != null);
+        int prefix = groupwisePrefix();
         if (prefix > 0) {
-            for (int i = 0; i < prefix; i++) if (!layers.get(i).inPlace()) layers.get(i).beforeForward(exec);
+            for (int i = 0; i < prefix; i++) {
+                if (layers.get(i).inPlace()) continue;
+                long t0 = fwdNanos != null ? System.nanoTime() : 0;
+                layers.get(i).beforeForward(exec);
+                if (fwdNanos != null) fwdNanos[i] += System.nanoTime() - t0;
+            }
             int groups = Layer.groups(n);
+            long[][] timers = fwdGroupNanos;
             exec.pool().forEach(groups, (g, wk) -> {
                 for (int i = 0; i < prefix; i++) {
                     Layer l = layers.get(i);
-                    if (!l.inPlace()) l.forwardGroup(exec, g, groups, wk, p.input(i), p.acts[i], n);
+                    if (l.inPlace()) continue;
+                    long t0 = timers != null ? System.nanoTime() : 0;
+                    if (p.fused[i]) {
+                        ((Conv2D) l).forwardPooledGroup(exec, g, groups, wk, p.input(i), p.acts[i + 1], n);
+                        if (timers != null) timers[wk][i] += System.nanoTime() - t0;
+                        i++;   // the pooling ran with it
+                        continue;
+                    }
+                    l.forwardGroup(exec, g, groups, wk, p.input(i), p.acts[i], n);
+                    if (timers != null) timers[wk][i] += System.nanoTime() - t0;
                 }
             });
         }
@@ -343,6 +387,7 @@ public final class Sequential implements AutoCloseable {
         checkInput(x, "stepParts");
         int n = x.shape().dim(0);
         Plan p = plan(n);
+        p.unfuseBuffers();
         load(p, x, y, null, 0, n);
         trainPlanned(p, n);
         LinkedHashMap<String, Runnable> parts = new LinkedHashMap<>();
@@ -375,6 +420,8 @@ public final class Sequential implements AutoCloseable {
     public void enableProfiling() {
         fwdNanos = new long[layers.size()];
         bwdNanos = new long[layers.size()];
+        fwdGroupNanos = new long[threads][layers.size()];
+        bwdGroupNanos = new long[threads][layers.size()];
         optNanos = 0;
         profiledSteps = 0;
     }
@@ -385,8 +432,12 @@ public final class Sequential implements AutoCloseable {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-18s %10s %10s  (ms per step, %d steps)%n", "layer", "forward", "backward", profiledSteps));
         double st = Math.max(1, profiledSteps) * 1e6, tf = 0, tb = 0;
         for (int i = 0; i < layers.size(); i++) {
-            sb.append(String.format(Locale.ROOT, "%-18s %10.2f %10.2f%n", layers.get(i).name(), fwdNanos[i] / st, bwdNanos[i] / st));
-            tf += fwdNanos[i] / st; tb += bwdNanos[i] / st;
+            double f = fwdNanos[i], b = bwdNanos[i];
+            // group-by-group layers: each worker's own time, averaged over the workers
+            for (long[] t : fwdGroupNanos) f += (double) t[i] / fwdGroupNanos.length;
+            for (long[] t : bwdGroupNanos) b += (double) t[i] / bwdGroupNanos.length;
+            sb.append(String.format(Locale.ROOT, "%-18s %10.2f %10.2f%n", layers.get(i).name(), f / st, b / st));
+            tf += f / st; tb += b / st;
         }
         sb.append(String.format(Locale.ROOT, "%-18s %10.2f%n", optimizer.name(), optNanos / st));
         sb.append(String.format(Locale.ROOT, "%-18s %10.2f %10.2f   total %.2f%n", "sum", tf, tb, tf + tb + optNanos / st));
@@ -417,7 +468,7 @@ public final class Sequential implements AutoCloseable {
         int last = layers.size() - 1;
         MemorySegment[] dacts = p.gradients();
         LossOps.softmaxCrossEntropyBackward(p.output(), p.y, dacts[last], n, outputShape().size(), n);
-        int prefix = Math.min(groupwisePrefix(bwdNanos != null), last);
+        int prefix = Math.min(groupwisePrefix(), last);
         for (int i = last; i >= prefix; i--) {
             Layer l = layers.get(i);
             if (l.inPlace()) continue;
@@ -426,15 +477,33 @@ public final class Sequential implements AutoCloseable {
             if (bwdNanos != null) bwdNanos[i] += System.nanoTime() - t0;
         }
         if (prefix > 0) {
-            for (int i = 0; i < prefix; i++) if (!layers.get(i).inPlace()) layers.get(i).beforeBackward(exec, i > 0);
+            for (int i = 0; i < prefix; i++) {
+                if (layers.get(i).inPlace()) continue;
+                long t0 = bwdNanos != null ? System.nanoTime() : 0;
+                layers.get(i).beforeBackward(exec, i > 0);
+                if (bwdNanos != null) bwdNanos[i] += System.nanoTime() - t0;
+            }
             int groups = Layer.groups(n);
+            long[][] timers = bwdGroupNanos;
             exec.pool().forEach(groups, (g, wk) -> {
                 for (int i = prefix - 1; i >= 0; i--) {
                     Layer l = layers.get(i);
-                    if (!l.inPlace()) l.backwardGroup(exec, g, groups, wk, p.input(i), p.acts[i], dacts[i], i == 0 ? null : dacts[i - 1], n, false);
+                    if (l.inPlace() || (i > 0 && p.fused[i - 1])) continue;   // a fused pooling runs with its convolution
+                    long t0 = timers != null ? System.nanoTime() : 0;
+                    if (p.fused[i]) {
+                        ((Conv2D) l).backwardPooledGroup(exec, g, groups, wk, p.input(i), p.acts[i + 1], dacts[i + 1], n);
+                    } else {
+                        l.backwardGroup(exec, g, groups, wk, p.input(i), p.acts[i], dacts[i], i == 0 ? null : dacts[i - 1], n, false);
+                    }
+                    if (timers != null) timers[wk][i] += System.nanoTime() - t0;
                 }
             });
-            for (int i = 0; i < prefix; i++) if (!layers.get(i).inPlace()) layers.get(i).afterBackward(exec, n);
+            for (int i = 0; i < prefix; i++) {
+                if (layers.get(i).inPlace()) continue;
+                long t0 = bwdNanos != null ? System.nanoTime() : 0;
+                layers.get(i).afterBackward(exec, n);
+                if (bwdNanos != null) bwdNanos[i] += System.nanoTime() - t0;
+            }
         }
         long t0 = bwdNanos != null ? System.nanoTime() : 0;
         lastUpdateFinite = optimizer.update(exec, params, grads, paramCount);

@@ -1,8 +1,14 @@
 package dev.panamacnn.ops;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import static dev.panamacnn.ops.Gemm.F;
 import static dev.panamacnn.ops.Gemm.L;
@@ -43,25 +49,157 @@ public final class DirectConv {
      */
     public static void forward(float[] img, int w, int kh, int kw, int sh, int oh, int ow, float[] packedW, int filters,
                                MemorySegment out, long outOff, Gemm.Scratch s) {
+        for (int oy = 0; oy < oh; oy++) forwardRow(img, w, kh, kw, sh, oy, ow, packedW, filters, out, outOff + (long) oy * ow * filters, s);
+    }
+
+    /** Output row {@code oy} ({@code ow x filters} pre-activations) of one sample, to {@code out} at float offset {@code rowOff}. */
+    static void forwardRow(float[] img, int w, int kh, int kw, int sh, int oy, int ow, float[] packedW, int filters,
+                           MemorySegment out, long rowOff, Gemm.Scratch s) {
         MemorySegment tile = s.tile;
         int k = kh * kw;
         long ldc = (long) filters * 4;
-        for (int oy = 0; oy < oh; oy++) {
-            for (int x0 = 0; x0 < ow; x0 += MR) {
-                // a ragged last block is moved left to end at ow: its first pixels are computed twice, identically
-                int ox = Math.min(x0, ow - MR);
-                int base = oy * sh * w + ox;
-                long row = (outOff + (long) (oy * ow + ox) * filters) * 4;
-                for (int p = 0; p * NR < filters; p++) {
-                    int nr = Math.min(NR, filters - p * NR);
-                    if (nr == NR) {
-                        kernelForward(img, base, w, kh, kw, packedW, p * k * NR, out, row + (long) p * NR * 4, ldc);
-                    } else {
-                        kernelForward(img, base, w, kh, kw, packedW, p * k * NR, tile, 0, NR * 4L);
-                        Gemm.addTile(tile, out, row + (long) p * NR * 4, ldc, MR, nr, false);
-                    }
+        for (int x0 = 0; x0 < ow; x0 += MR) {
+            // a ragged last block is moved left to end at ow: its first pixels are computed twice, identically
+            int ox = Math.min(x0, ow - MR);
+            int base = oy * sh * w + ox;
+            long row = (rowOff + (long) ox * filters) * 4;
+            for (int p = 0; p * NR < filters; p++) {
+                int nr = Math.min(NR, filters - p * NR);
+                if (nr == NR) {
+                    kernelForward(img, base, w, kh, kw, packedW, p * k * NR, out, row + (long) p * NR * 4, ldc);
+                } else {
+                    kernelForward(img, base, w, kh, kw, packedW, p * k * NR, tile, 0, NR * 4L);
+                    Gemm.addTile(tile, out, row + (long) p * NR * 4, ldc, MR, nr, false);
                 }
             }
+        }
+    }
+
+    // ------------------------------------------------------------------ fused with 2 x 2 max pooling
+
+    /** Byte lanes matching the float lanes, for the pooling window indices (null where no such shape exists). */
+    static final VectorSpecies<Byte> BS = byteSpecies();
+
+    private static VectorSpecies<Byte> byteSpecies() {
+        try {
+            return VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether a layer on this path ({@link #applies}) can run fused with a following 2 x 2, stride 2 max pooling:
+     * ReLU or no activation (both commute with the max), and an even output size.
+     */
+    public static boolean poolFusionApplies(int c, int sw, int oh, int ow, boolean reluOrLinear) {
+        return applies(c, sw, ow) && BS != null && reluOrLinear && oh % 2 == 0 && ow % 2 == 0;
+    }
+
+    /**
+     * Convolution + bias + ReLU (or none) + 2 x 2 max pooling of one sample, without writing the convolution's
+     * output: two output rows at a time go to {@code rows} ({@code 2*ow*filters} floats, stays in L1), are
+     * activated and pooled from there. Writes the pooled outputs ({@code (oh/2) x (ow/2) x filters} at float offset
+     * {@code outOff}) and, per pooled element, which of the window's four inputs won (0..3, row-major, ties to the
+     * first) as a byte at {@code argmax[amOff + i]}. Each value goes through exactly the operations of the unfused
+     * layers (bias add, ReLU, then the pool's comparisons), so results are bit-identical to them.
+     */
+    public static void forwardPooled(float[] img, int w, int kh, int kw, int sh, int oh, int ow, float[] packedW, int filters,
+                                     MemorySegment bias, long biasOff, boolean relu, MemorySegment rows,
+                                     MemorySegment out, long outOff, MemorySegment argmax, long amOff, Gemm.Scratch s) {
+        int pw = ow / 2;
+        long rowFloats = (long) ow * filters;
+        FloatVector zero = FloatVector.zero(S), ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int py = 0; py < oh / 2; py++) {
+            forwardRow(img, w, kh, kw, sh, 2 * py, ow, packedW, filters, rows, 0, s);
+            forwardRow(img, w, kh, kw, sh, 2 * py + 1, ow, packedW, filters, rows, rowFloats, s);
+            for (int px = 0; px < pw; px++) {
+                long o = outOff + ((long) py * pw + px) * filters, am = amOff + ((long) py * pw + px) * filters;
+                long t0 = (long) 2 * px * filters, t1 = t0 + filters, t2 = t0 + rowFloats, t3 = t2 + filters;
+                int ch = 0;
+                for (; ch <= filters - L; ch += L) {
+                    FloatVector b = FloatVector.fromMemorySegment(S, bias, (biasOff + ch) * 4, NO);
+                    FloatVector best = ninf;
+                    ByteVector bi = ByteVector.zero(BS);
+                    for (int q = 0; q < 4; q++) {
+                        long t = q == 0 ? t0 : q == 1 ? t1 : q == 2 ? t2 : t3;
+                        FloatVector v = FloatVector.fromMemorySegment(S, rows, (t + ch) * 4, NO).add(b);
+                        if (relu) v = v.max(zero);
+                        VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
+                        best = best.blend(v, gt);
+                        bi = bi.blend((byte) q, gt.cast(BS));
+                    }
+                    best.intoMemorySegment(out, o * 4 + ch * 4L, NO);
+                    bi.intoMemorySegment(argmax, am + ch, NO);
+                }
+                for (; ch < filters; ch++) {
+                    float b = bias.getAtIndex(F, biasOff + ch), best = Float.NEGATIVE_INFINITY;
+                    byte bi = 0;
+                    for (int q = 0; q < 4; q++) {
+                        long t = q == 0 ? t0 : q == 1 ? t1 : q == 2 ? t2 : t3;
+                        float v = rows.getAtIndex(F, t + ch) + b;
+                        if (relu) v = v > 0 ? v : 0f;
+                        if (v > best) { best = v; bi = (byte) q; }
+                    }
+                    out.setAtIndex(F, o + ch, best);
+                    argmax.set(ValueLayout.JAVA_BYTE, am + ch, bi);
+                }
+            }
+        }
+    }
+
+    /**
+     * The gradient w.r.t. the pre-activations of one sample's convolution, {@code (oh*ow) x filters} into
+     * {@code dConv}, from its pooled outputs {@code pooled}, their gradient {@code dPooled} (both at float offset
+     * {@code off}) and the window indices {@link #forwardPooled} recorded: a pooled gradient goes to the input that
+     * won its window, masked by the ReLU's derivative there (taken from the pooled output, which is that input's
+     * activation), 0 elsewhere. The same values the unfused max-pool and activation backward passes produce.
+     */
+    public static void pooledGradient(MemorySegment pooled, MemorySegment dPooled, long off, MemorySegment argmax, long amOff,
+                                      int oh, int ow, int filters, boolean relu, float[] dConv) {
+        int pw = ow / 2, rowFloats = ow * filters;
+        FloatVector zero = FloatVector.zero(S);
+        for (int py = 0; py < oh / 2; py++) {
+            for (int px = 0; px < pw; px++) {
+                long o = off + ((long) py * pw + px) * filters, am = amOff + ((long) py * pw + px) * filters;
+                int t0 = 2 * py * rowFloats + 2 * px * filters;
+                int ch = 0;
+                for (; ch <= filters - L; ch += L) {
+                    FloatVector g = FloatVector.fromMemorySegment(S, dPooled, (o + ch) * 4, NO);
+                    if (relu) g = g.blend(zero, FloatVector.fromMemorySegment(S, pooled, (o + ch) * 4, NO).compare(VectorOperators.LE, 0f));
+                    ByteVector bi = ByteVector.fromMemorySegment(BS, argmax, am + ch, NO);
+                    int t = t0 + ch;
+                    zero.blend(g, bi.eq((byte) 0).cast(S)).intoArray(dConv, t);
+                    zero.blend(g, bi.eq((byte) 1).cast(S)).intoArray(dConv, t + filters);
+                    zero.blend(g, bi.eq((byte) 2).cast(S)).intoArray(dConv, t + rowFloats);
+                    zero.blend(g, bi.eq((byte) 3).cast(S)).intoArray(dConv, t + rowFloats + filters);
+                }
+                for (; ch < filters; ch++) {
+                    float g = dPooled.getAtIndex(F, o + ch);
+                    if (relu && !(pooled.getAtIndex(F, o + ch) > 0)) g = 0f;
+                    byte bi = argmax.get(ValueLayout.JAVA_BYTE, am + ch);
+                    int t = t0 + ch;
+                    dConv[t] = bi == 0 ? g : 0f;
+                    dConv[t + filters] = bi == 1 ? g : 0f;
+                    dConv[t + rowFloats] = bi == 2 ? g : 0f;
+                    dConv[t + rowFloats + filters] = bi == 3 ? g : 0f;
+                }
+            }
+        }
+    }
+
+    /** {@code sums[f] += dConv[i*filters + f]} over pixels {@code i} in order (the bias gradient). */
+    public static void addColumnSums(float[] dConv, int pixels, int filters, MemorySegment sums, long sumsOff) {
+        int ch = 0;
+        for (; ch <= filters - L; ch += L) {
+            FloatVector acc = FloatVector.fromMemorySegment(S, sums, (sumsOff + ch) * 4, NO);
+            for (int i = 0; i < pixels; i++) acc = acc.add(FloatVector.fromArray(S, dConv, i * filters + ch));
+            acc.intoMemorySegment(sums, (sumsOff + ch) * 4, NO);
+        }
+        for (; ch < filters; ch++) {
+            float acc = sums.getAtIndex(F, sumsOff + ch);
+            for (int i = 0; i < pixels; i++) acc += dConv[i * filters + ch];
+            sums.setAtIndex(F, sumsOff + ch, acc);
         }
     }
 
@@ -73,10 +211,7 @@ public final class DirectConv {
     public static void kernelGradient(float[] img, int w, int kh, int kw, int sh, int oh, int ow,
                                       MemorySegment dOut, long dOutOff, int filters, float[] dOutPanel,
                                       MemorySegment dw, long dwOff, Gemm.Scratch s) {
-        MemorySegment tile = s.tile;
-        int k = kh * kw, pixels = oh * ow;
-        long ldc = (long) filters * 4;
-        int[] offs = s.taps;
+        int pixels = oh * ow;
         for (int p = 0; p * NR < filters; p++) {
             int nr = Math.min(NR, filters - p * NR);
             // this panel of dOut, NR floats per pixel (zero-padded), so the kernel's loads have a constant stride
@@ -88,16 +223,47 @@ public final class DirectConv {
                     java.util.Arrays.fill(dOutPanel, i * NR + nr, i * NR + NR, 0f);
                 }
             }
-            for (int k0 = 0; k0 < k; k0 += MR) {
-                int mr = Math.min(MR, k - k0);
-                for (int r = 0; r < MR; r++) {
-                    int t = k0 + Math.min(r, mr - 1);  // rows past the last tap repeat it; they are not stored
-                    offs[r] = (t / kw) * w + t % kw;
-                }
-                long dst = (dwOff + (long) k0 * filters + p * NR) * 4;
-                kernelGradientTile(img, offs, sh * w, oh, ow, dOutPanel, tile);
-                Gemm.addTile(tile, dw, dst, ldc, mr, nr, true);
+            kernelGradientPanel(img, w, kh, kw, sh, oh, ow, dOutPanel, p, nr, filters, dw, dwOff, s);
+        }
+    }
+
+    /**
+     * The same, with the gradient in an array ({@code dConv[i*filters + f]}); when {@code filters == NR} it is
+     * already the one panel and is read in place.
+     */
+    public static void kernelGradient(float[] img, int w, int kh, int kw, int sh, int oh, int ow,
+                                      float[] dConv, int filters, float[] dOutPanel, MemorySegment dw, long dwOff, Gemm.Scratch s) {
+        int pixels = oh * ow;
+        if (filters == NR) {
+            kernelGradientPanel(img, w, kh, kw, sh, oh, ow, dConv, 0, NR, filters, dw, dwOff, s);
+            return;
+        }
+        for (int p = 0; p * NR < filters; p++) {
+            int nr = Math.min(NR, filters - p * NR);
+            for (int i = 0; i < pixels; i++) {
+                System.arraycopy(dConv, i * filters + p * NR, dOutPanel, i * NR, nr);
+                java.util.Arrays.fill(dOutPanel, i * NR + nr, i * NR + NR, 0f);
             }
+            kernelGradientPanel(img, w, kh, kw, sh, oh, ow, dOutPanel, p, nr, filters, dw, dwOff, s);
+        }
+    }
+
+    /** Adds panel {@code p} ({@code nr} real filters, NR floats per pixel in {@code panel}) of the kernel gradient. */
+    private static void kernelGradientPanel(float[] img, int w, int kh, int kw, int sh, int oh, int ow, float[] panel,
+                                            int p, int nr, int filters, MemorySegment dw, long dwOff, Gemm.Scratch s) {
+        MemorySegment tile = s.tile;
+        int k = kh * kw;
+        long ldc = (long) filters * 4;
+        int[] offs = s.taps;
+        for (int k0 = 0; k0 < k; k0 += MR) {
+            int mr = Math.min(MR, k - k0);
+            for (int r = 0; r < MR; r++) {
+                int t = k0 + Math.min(r, mr - 1);  // rows past the last tap repeat it; they are not stored
+                offs[r] = (t / kw) * w + t % kw;
+            }
+            long dst = (dwOff + (long) k0 * filters + p * NR) * 4;
+            kernelGradientTile(img, offs, sh * w, oh, ow, panel, tile);
+            Gemm.addTile(tile, dw, dst, ldc, mr, nr, true);
         }
     }
 
