@@ -20,8 +20,9 @@ import java.util.Map;
  * {@code Conv2D(filters, (kh, kw), strides=(sh, sw), activation=...)}. Kernel shape {@code (kh, kw, cin, filters)},
  * bias {@code (filters,)}.
  *
- * <p>Runs as im2col + GEMM on chunks of a few samples, so the im2col rows of one chunk stay in cache; the batch is
- * split into {@link Layer#groups} fixed sample groups, and the weight gradient is reduced over groups in order.
+ * <p>Runs as a GEMM over the im2col matrix of chunks of a few samples, that matrix never stored: its blocks are packed
+ * straight from the input ({@link ConvOps.Receptive}). The batch is split into {@link Layer#groups} fixed sample
+ * groups, and the weight gradient is reduced over groups in order.
  */
 public final class Conv2D extends Layer {
     private final int filters, kh, kw, sh, sw;
@@ -29,7 +30,9 @@ public final class Conv2D extends Layer {
     private final Shape declaredInput;
 
     private int h, w, c, oh, ow, k, chunkSamples;
-    private MemorySegment[] cols, dcols;
+    private MemorySegment[] dcols;
+    /** Per worker: the im2col operand, packed straight from the input (no im2col buffer). */
+    private ConvOps.Receptive[] receptive;
     private MemorySegment partials;
     /** The kernel packed for the GEMM (on the Java heap: the micro-kernel reads packed operands from arrays). */
     private float[] packedW, packedWT, packRows;
@@ -112,13 +115,13 @@ public final class Conv2D extends Layer {
     @Override void allocate(Arena arena, int batch, int workers) {
         direct = DirectConv.applies(c, sw, ow);
         scatterInputGradient = Gemm.vectorized() && ow % Gemm.MR == 0 && c % Gemm.NR == 0 && filters <= Gemm.KC;
-        // im2col rows only for the GEMM path, column gradients only where col2im is used
+        // column gradients only where col2im is used
         long rows = (long) chunkSamples * oh * ow;
-        cols = new MemorySegment[workers];
         dcols = new MemorySegment[workers];
+        receptive = new ConvOps.Receptive[workers];
         for (int i = 0; i < workers; i++) {
-            if (!direct) cols[i] = Tensor.allocateFloats(arena, rows * k);
             if (!scatterInputGradient) dcols[i] = Tensor.allocateFloats(arena, (direct ? (long) oh * ow : rows) * k);
+            receptive[i] = new ConvOps.Receptive(h, w, c, kh, kw, sh, sw, oh, ow, (int) rows);
         }
         partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
         packedW = new float[Gemm.packedSize(k, filters)];
@@ -205,8 +208,7 @@ public final class Conv2D extends Layer {
         }
         for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
             int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
-            ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
-            Gemm.gemmPacked(false, rows, filters, k, cols[wk], 0, k, packedW, false, out, s * outSize, filters, gs);
+            Gemm.gemmPacked(false, rows, filters, k, receptive[wk].at(in, s * inSize), packedW, false, out, s * outSize, filters, gs);
             ActivationOps.biasActivationForward(out, s * outSize, rows, filters, params, bOff, activation);
         }
     }
@@ -251,8 +253,7 @@ public final class Conv2D extends Layer {
             int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
             long o = s * outSize;
             if (!preActivation) ActivationOps.activationBackward(out, dOut, o, rows, filters, activation);
-            ConvOps.im2col(in, s * inSize, cnt, h, w, c, kh, kw, sh, sw, oh, ow, cols[wk], 0);
-            Gemm.gemm(true, false, k, filters, rows, cols[wk], 0, k, dOut, o, filters, !first, partials, pw, filters, gs);
+            Gemm.gemm(true, k, filters, rows, receptive[wk].at(in, s * inSize), dOut, o, filters, !first, partials, pw, filters, gs);
             if (first) Vec.zero(partials, pw + (long) k * filters, filters);
             Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
             if (dIn != null) {

@@ -144,6 +144,43 @@ public final class Gemm {
         }
     }
 
+    /**
+     * A source of op(A) that is not a stored matrix (a convolution's receptive fields, read from the image): copies
+     * op(A)[ic:ic+mc, pc:pc+kc] into {@code dst} in {@link #packA}'s layout (row i at {@code i*KC}, or with
+     * {@code transA} column kk at {@code kk*MC}), zero-padding rows up to a multiple of MR.
+     */
+    @FunctionalInterface
+    public interface PackA {
+        void pack(boolean transA, int ic, int pc, int mc, int kc, float[] dst);
+    }
+
+    /** {@link #gemmPacked(boolean, int, int, int, MemorySegment, long, int, float[], boolean, MemorySegment, long, int, Scratch)} with A from {@code a}. */
+    public static void gemmPacked(boolean transA, int m, int n, int k, PackA a, float[] packedB, boolean accumulate,
+                                  MemorySegment c, long cOff, int ldc, Scratch s) {
+        if (m <= 0 || n <= 0 || k <= 0) return;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                macro(transA, m, nc, kc, a, pc, packedB, ((jc / NR) * k + pc) * NR, k * NR, accumulate || pc > 0, c, cOff + jc, ldc, s);
+            }
+        }
+    }
+
+    /** Serial {@code C (+)= op(A) * B} with A from {@code a} and B ({@code k x n}, not transposed) packed per call, as {@link #gemm}. */
+    public static void gemm(boolean transA, int m, int n, int k, PackA a, MemorySegment b, long bOff, int ldb,
+                            boolean accumulate, MemorySegment c, long cOff, int ldc, Scratch s) {
+        if (m <= 0 || n <= 0 || k <= 0) return;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(false, b, bOff, ldb, pc, jc, kc, nc, s.packB, 0, s.rows);
+                macro(transA, m, nc, kc, a, pc, s.packB, 0, kc * NR, accumulate || pc > 0, c, cOff + jc, ldc, s);
+            }
+        }
+    }
+
     /** Where each MR x NR tile of a scattered product goes: the byte offset in C of the tile at row i0, column j0. */
     @FunctionalInterface
     public interface TileTarget {
@@ -188,30 +225,46 @@ public final class Gemm {
      */
     private static void macro(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
                               float[] pb, int pbStart, int panelStep, boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
-        float[] pa = s.packA;
         for (int ic = 0; ic < m; ic += MC) {
             int mc = Math.min(MC, m - ic);
-            packA(transA, a, aOff, lda, ic, pc, mc, kc, pa);
-            for (int jr = 0; jr < nc; jr += NR) {
-                int nr = Math.min(NR, nc - jr);
-                int pbOff = pbStart + (jr / NR) * panelStep;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir);
-                    long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
-                    boolean whole = mr == MR && nr == NR;
-                    MemorySegment dst = whole ? c : s.tile;
-                    long dstByte = whole ? cByte : 0, dstLd = whole ? (long) ldc * 4 : NR * 4L;
-                    boolean dstAcc = whole && acc;
-                    if (!VECTOR) {
-                        if (transA) kernelScalar(pa, ir, 1, MC, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
-                        else kernelScalar(pa, ir * KC, KC, 1, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
-                    } else if (transA) {
-                        kernelColumnsA(pa, ir, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
-                    } else {
-                        kernelRowsA(pa, ir * KC, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
-                    }
-                    if (!whole) addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
+            packA(transA, a, aOff, lda, ic, pc, mc, kc, s.packA);
+            block(transA, ic, mc, nc, kc, pb, pbStart, panelStep, acc, c, cOff, ldc, s);
+        }
+    }
+
+    /** {@link #macro} with A's blocks packed by {@code a} instead of copied from a stored matrix. */
+    private static void macro(boolean transA, int m, int nc, int kc, PackA a, int pc,
+                              float[] pb, int pbStart, int panelStep, boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic);
+            a.pack(transA, ic, pc, mc, kc, s.packA);
+            block(transA, ic, mc, nc, kc, pb, pbStart, panelStep, acc, c, cOff, ldc, s);
+        }
+    }
+
+    /** Rows {@code [ic, ic+mc)} of C from the packed block of A in {@code s.packA} and B's panels. */
+    private static void block(boolean transA, int ic, int mc, int nc, int kc, float[] pb, int pbStart, int panelStep, boolean acc,
+                              MemorySegment c, long cOff, int ldc, Scratch s) {
+        float[] pa = s.packA;
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int pbOff = pbStart + (jr / NR) * panelStep;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
+                boolean whole = mr == MR && nr == NR;
+                MemorySegment dst = whole ? c : s.tile;
+                long dstByte = whole ? cByte : 0, dstLd = whole ? (long) ldc * 4 : NR * 4L;
+                boolean dstAcc = whole && acc;
+                if (!VECTOR) {
+                    if (transA) kernelScalar(pa, ir, 1, MC, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
+                    else kernelScalar(pa, ir * KC, KC, 1, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
+                } else if (transA) {
+                    kernelColumnsA(pa, ir, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
+                } else {
+                    kernelRowsA(pa, ir * KC, pb, pbOff, kc, dst, dstByte, dstLd, dstAcc);
                 }
+                if (!whole) addTile(s.tile, c, cByte, (long) ldc * 4, mr, nr, acc);
             }
         }
     }
