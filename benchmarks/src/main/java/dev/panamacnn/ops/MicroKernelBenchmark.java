@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
 public class MicroKernelBenchmark {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    float[] pa, pb;
+    float[] pa;
+    MemorySegment pb;
     MemorySegment c, dense;
     Gemm.Scratch scratch;
     int round;
@@ -54,10 +55,10 @@ public class MicroKernelBenchmark {
     public void setup() {
         java.util.Random r = new java.util.Random(1);
         pa = new float[Gemm.MC * Gemm.KC];
-        pb = new float[Gemm.KC * Gemm.NR];
-        for (int i = 0; i < pa.length; i++) pa[i] = r.nextFloat();
-        for (int i = 0; i < pb.length; i++) pb[i] = r.nextFloat();
         Arena arena = Arena.ofAuto();
+        pb = arena.allocate((long) Gemm.KC * Gemm.NR * 4, 64);
+        for (int i = 0; i < pa.length; i++) pa[i] = r.nextFloat();
+        for (long i = 0; i < (long) Gemm.KC * Gemm.NR; i++) pb.setAtIndex(ValueLayout.JAVA_FLOAT, i, r.nextFloat());
         c = arena.allocate((long) Gemm.MR * Gemm.NR * 4, 64);
         dense = arena.allocate(1024L * 1000 * 4, 64);
         for (long i = 0; i < 1024L * 1000; i++) dense.setAtIndex(ValueLayout.JAVA_FLOAT, i, r.nextFloat());
@@ -95,17 +96,17 @@ public class MicroKernelBenchmark {
 
     /** op(B) = the kernel (1024 x 1000), in KC x NC blocks. */
     @Benchmark
-    public float[] packDenseKernel() {
+    public MemorySegment packDenseKernel() {
         return packBlocks(false, 1024, 1000);
     }
 
     /** op(B) = the kernel transposed (1000 x 1024), as the input-gradient product packs it. */
     @Benchmark
-    public float[] packDenseKernelTransposed() {
+    public MemorySegment packDenseKernelTransposed() {
         return packBlocks(true, 1000, 1024);
     }
 
-    float[] packBlocks(boolean transB, int k, int n) {
+    MemorySegment packBlocks(boolean transB, int k, int n) {
         for (int jc = 0; jc < n; jc += Gemm.NC)
             for (int pc = 0; pc < k; pc += Gemm.KC)
                 Gemm.packB(transB, dense, 0, 1000, pc, jc, Math.min(Gemm.KC, k - pc), Math.min(Gemm.NC, n - jc), scratch.packB, 0, scratch.rows);

@@ -35,9 +35,11 @@ public final class Conv2D extends Layer {
     private ConvOps.Receptive[] receptive;
     private MemorySegment partials;
     /** The kernel packed for the GEMM (on the Java heap: the micro-kernel reads packed operands from arrays). */
-    private float[] packedW, packedWT, packRows;
+    private MemorySegment packedW, packedWT;
+    private float[] packRows;
     /** Per worker, for {@link DirectConv}: one sample's image and one filter panel of its output gradient. */
-    private float[][] image, dOutPanel;
+    private float[][] image;
+    private MemorySegment[] dOutPanel;
     private boolean direct;
     /** Whether the input gradient goes straight into the image ({@link Gemm#gemmPackedAddTo}) instead of through col2im. */
     private boolean scatterInputGradient;
@@ -47,7 +49,7 @@ public final class Conv2D extends Layer {
      */
     private MemorySegment poolArgmax;
     private MemorySegment[] pairRows;
-    private float[][] dConv;
+    private MemorySegment[] dConv;
 
     public Conv2D(int filters, int kh, int kw, Activation activation) {
         this(filters, kh, kw, 1, 1, activation, null);
@@ -124,12 +126,13 @@ public final class Conv2D extends Layer {
             receptive[i] = new ConvOps.Receptive(h, w, c, kh, kw, sh, sw, oh, ow, (int) rows);
         }
         partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
-        packedW = new float[Gemm.packedSize(k, filters)];
-        packedWT = new float[Gemm.packedSize(filters, k)];
+        packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, filters));
+        packedWT = Tensor.allocateFloats(arena, Gemm.packedSize(filters, k));
         packRows = new float[Gemm.packRowsSize(filters)];
         if (direct) {
             image = new float[workers][h * w];
-            dOutPanel = new float[workers][oh * ow * Gemm.NR];
+            dOutPanel = new MemorySegment[workers];
+            for (int i = 0; i < workers; i++) dOutPanel[i] = Tensor.allocateFloats(arena, (long) oh * ow * Gemm.NR);
         }
     }
 
@@ -146,10 +149,10 @@ public final class Conv2D extends Layer {
     void allocateFused(Arena arena, int batch, int workers) {
         poolArgmax = arena.allocate((long) batch * (oh / 2) * (ow / 2) * filters, 64);
         pairRows = new MemorySegment[workers];
-        dConv = new float[workers][];
+        dConv = new MemorySegment[workers];
         for (int i = 0; i < workers; i++) {
             pairRows[i] = Tensor.allocateFloats(arena, 2L * ow * filters);
-            if (filters != Gemm.NR) dConv[i] = new float[oh * ow * filters];
+            if (filters != Gemm.NR) dConv[i] = Tensor.allocateFloats(arena, (long) oh * ow * filters);
         }
     }
 
@@ -170,7 +173,7 @@ public final class Conv2D extends Layer {
         long inSize = (long) h * w * c, pooledSize = (long) (oh / 2) * (ow / 2) * filters;
         long per = (long) k * filters + filters, pw = g * per;
         Gemm.Scratch gs = ex.gemmScratch()[wk];
-        float[] grad = filters == Gemm.NR ? dOutPanel[wk] : dConv[wk];
+        MemorySegment grad = filters == Gemm.NR ? dOutPanel[wk] : dConv[wk];
         Vec.zero(partials, pw, per);
         for (int s = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n); s < s1; s++) {
             DirectConv.pooledGradient(pooled, dPooled, s * pooledSize, poolArgmax, s * pooledSize, oh, ow, filters,

@@ -47,13 +47,13 @@ public final class DirectConv {
      * Pre-activation outputs {@code out[(oy*ow + ox)*filters + f]} of one sample whose image ({@code h x w}, one
      * channel) is in {@code img}; {@code packedW} holds the {@code (kh*kw) x filters} kernel in NR-wide panels.
      */
-    public static void forward(float[] img, int w, int kh, int kw, int sh, int oh, int ow, float[] packedW, int filters,
+    public static void forward(float[] img, int w, int kh, int kw, int sh, int oh, int ow, MemorySegment packedW, int filters,
                                MemorySegment out, long outOff, Gemm.Scratch s) {
         for (int oy = 0; oy < oh; oy++) forwardRow(img, w, kh, kw, sh, oy, ow, packedW, filters, out, outOff + (long) oy * ow * filters, s);
     }
 
     /** Output row {@code oy} ({@code ow x filters} pre-activations) of one sample, to {@code out} at float offset {@code rowOff}. */
-    static void forwardRow(float[] img, int w, int kh, int kw, int sh, int oy, int ow, float[] packedW, int filters,
+    static void forwardRow(float[] img, int w, int kh, int kw, int sh, int oy, int ow, MemorySegment packedW, int filters,
                            MemorySegment out, long rowOff, Gemm.Scratch s) {
         MemorySegment tile = s.tile;
         int k = kh * kw;
@@ -65,10 +65,11 @@ public final class DirectConv {
             long row = (rowOff + (long) ox * filters) * 4;
             for (int p = 0; p * NR < filters; p++) {
                 int nr = Math.min(NR, filters - p * NR);
+                long pw = (long) p * k * NR * 4;
                 if (nr == NR) {
-                    kernelForward(img, base, w, kh, kw, packedW, p * k * NR, out, row + (long) p * NR * 4, ldc);
+                    kernelForward(img, base, w, kh, kw, packedW, pw, out, row + (long) p * NR * 4, ldc);
                 } else {
-                    kernelForward(img, base, w, kh, kw, packedW, p * k * NR, tile, 0, NR * 4L);
+                    kernelForward(img, base, w, kh, kw, packedW, pw, tile, 0, NR * 4L);
                     Gemm.addTile(tile, out, row + (long) p * NR * 4, ldc, MR, nr, false);
                 }
             }
@@ -104,7 +105,7 @@ public final class DirectConv {
      * first) as a byte at {@code argmax[amOff + i]}. Each value goes through exactly the operations of the unfused
      * layers (bias add, ReLU, then the pool's comparisons), so results are bit-identical to them.
      */
-    public static void forwardPooled(float[] img, int w, int kh, int kw, int sh, int oh, int ow, float[] packedW, int filters,
+    public static void forwardPooled(float[] img, int w, int kh, int kw, int sh, int oh, int ow, MemorySegment packedW, int filters,
                                      MemorySegment bias, long biasOff, boolean relu, MemorySegment rows,
                                      MemorySegment out, long outOff, MemorySegment argmax, long amOff, Gemm.Scratch s) {
         int pw = ow / 2;
@@ -156,7 +157,7 @@ public final class DirectConv {
      * activation), 0 elsewhere. The same values the unfused max-pool and activation backward passes produce.
      */
     public static void pooledGradient(MemorySegment pooled, MemorySegment dPooled, long off, MemorySegment argmax, long amOff,
-                                      int oh, int ow, int filters, boolean relu, float[] dConv) {
+                                      int oh, int ow, int filters, boolean relu, MemorySegment dConv) {
         int pw = ow / 2, rowFloats = ow * filters;
         FloatVector zero = FloatVector.zero(S);
         for (int py = 0; py < oh / 2; py++) {
@@ -168,37 +169,37 @@ public final class DirectConv {
                     FloatVector g = FloatVector.fromMemorySegment(S, dPooled, (o + ch) * 4, NO);
                     if (relu) g = g.blend(zero, FloatVector.fromMemorySegment(S, pooled, (o + ch) * 4, NO).compare(VectorOperators.LE, 0f));
                     ByteVector bi = ByteVector.fromMemorySegment(BS, argmax, am + ch, NO);
-                    int t = t0 + ch;
-                    zero.blend(g, bi.eq((byte) 0).cast(S)).intoArray(dConv, t);
-                    zero.blend(g, bi.eq((byte) 1).cast(S)).intoArray(dConv, t + filters);
-                    zero.blend(g, bi.eq((byte) 2).cast(S)).intoArray(dConv, t + rowFloats);
-                    zero.blend(g, bi.eq((byte) 3).cast(S)).intoArray(dConv, t + rowFloats + filters);
+                    long t = (t0 + ch) * 4L;
+                    zero.blend(g, bi.eq((byte) 0).cast(S)).intoMemorySegment(dConv, t, NO);
+                    zero.blend(g, bi.eq((byte) 1).cast(S)).intoMemorySegment(dConv, t + filters * 4L, NO);
+                    zero.blend(g, bi.eq((byte) 2).cast(S)).intoMemorySegment(dConv, t + rowFloats * 4L, NO);
+                    zero.blend(g, bi.eq((byte) 3).cast(S)).intoMemorySegment(dConv, t + (rowFloats + filters) * 4L, NO);
                 }
                 for (; ch < filters; ch++) {
                     float g = dPooled.getAtIndex(F, o + ch);
                     if (relu && !(pooled.getAtIndex(F, o + ch) > 0)) g = 0f;
                     byte bi = argmax.get(ValueLayout.JAVA_BYTE, am + ch);
-                    int t = t0 + ch;
-                    dConv[t] = bi == 0 ? g : 0f;
-                    dConv[t + filters] = bi == 1 ? g : 0f;
-                    dConv[t + rowFloats] = bi == 2 ? g : 0f;
-                    dConv[t + rowFloats + filters] = bi == 3 ? g : 0f;
+                    long t = t0 + ch;
+                    dConv.setAtIndex(F, t, bi == 0 ? g : 0f);
+                    dConv.setAtIndex(F, t + filters, bi == 1 ? g : 0f);
+                    dConv.setAtIndex(F, t + rowFloats, bi == 2 ? g : 0f);
+                    dConv.setAtIndex(F, t + rowFloats + filters, bi == 3 ? g : 0f);
                 }
             }
         }
     }
 
     /** {@code sums[f] += dConv[i*filters + f]} over pixels {@code i} in order (the bias gradient). */
-    public static void addColumnSums(float[] dConv, int pixels, int filters, MemorySegment sums, long sumsOff) {
+    public static void addColumnSums(MemorySegment dConv, int pixels, int filters, MemorySegment sums, long sumsOff) {
         int ch = 0;
         for (; ch <= filters - L; ch += L) {
             FloatVector acc = FloatVector.fromMemorySegment(S, sums, (sumsOff + ch) * 4, NO);
-            for (int i = 0; i < pixels; i++) acc = acc.add(FloatVector.fromArray(S, dConv, i * filters + ch));
+            for (int i = 0; i < pixels; i++) acc = acc.add(FloatVector.fromMemorySegment(S, dConv, ((long) i * filters + ch) * 4, NO));
             acc.intoMemorySegment(sums, (sumsOff + ch) * 4, NO);
         }
         for (; ch < filters; ch++) {
             float acc = sums.getAtIndex(F, sumsOff + ch);
-            for (int i = 0; i < pixels; i++) acc += dConv[i * filters + ch];
+            for (int i = 0; i < pixels; i++) acc += dConv.getAtIndex(F, (long) i * filters + ch);
             sums.setAtIndex(F, sumsOff + ch, acc);
         }
     }
@@ -209,18 +210,18 @@ public final class DirectConv {
      * {@code dOutPanel} is scratch of {@code oh*ow*NR} floats.
      */
     public static void kernelGradient(float[] img, int w, int kh, int kw, int sh, int oh, int ow,
-                                      MemorySegment dOut, long dOutOff, int filters, float[] dOutPanel,
+                                      MemorySegment dOut, long dOutOff, int filters, MemorySegment dOutPanel,
                                       MemorySegment dw, long dwOff, Gemm.Scratch s) {
         int pixels = oh * ow;
         for (int p = 0; p * NR < filters; p++) {
             int nr = Math.min(NR, filters - p * NR);
             // this panel of dOut, NR floats per pixel (zero-padded), so the kernel's loads have a constant stride
             if (nr == NR && filters == NR) {
-                MemorySegment.copy(dOut, F, dOutOff * 4, dOutPanel, 0, pixels * NR);
+                MemorySegment.copy(dOut, dOutOff * 4, dOutPanel, 0, (long) pixels * NR * 4);
             } else {
                 for (int i = 0; i < pixels; i++) {
-                    MemorySegment.copy(dOut, F, (dOutOff + (long) i * filters + p * NR) * 4, dOutPanel, i * NR, nr);
-                    java.util.Arrays.fill(dOutPanel, i * NR + nr, i * NR + NR, 0f);
+                    MemorySegment.copy(dOut, (dOutOff + (long) i * filters + p * NR) * 4, dOutPanel, (long) i * NR * 4, nr * 4L);
+                    if (nr < NR) dOutPanel.asSlice(((long) i * NR + nr) * 4, (NR - nr) * 4L).fill((byte) 0);
                 }
             }
             kernelGradientPanel(img, w, kh, kw, sh, oh, ow, dOutPanel, p, nr, filters, dw, dwOff, s);
@@ -228,28 +229,17 @@ public final class DirectConv {
     }
 
     /**
-     * The same, with the gradient in an array ({@code dConv[i*filters + f]}); when {@code filters == NR} it is
-     * already the one panel and is read in place.
+     * The same, with the gradient {@code dConv[i*filters + f]} of one sample in its own buffer; when
+     * {@code filters == NR} it is already the one panel and is read in place.
      */
     public static void kernelGradient(float[] img, int w, int kh, int kw, int sh, int oh, int ow,
-                                      float[] dConv, int filters, float[] dOutPanel, MemorySegment dw, long dwOff, Gemm.Scratch s) {
-        int pixels = oh * ow;
-        if (filters == NR) {
-            kernelGradientPanel(img, w, kh, kw, sh, oh, ow, dConv, 0, NR, filters, dw, dwOff, s);
-            return;
-        }
-        for (int p = 0; p * NR < filters; p++) {
-            int nr = Math.min(NR, filters - p * NR);
-            for (int i = 0; i < pixels; i++) {
-                System.arraycopy(dConv, i * filters + p * NR, dOutPanel, i * NR, nr);
-                java.util.Arrays.fill(dOutPanel, i * NR + nr, i * NR + NR, 0f);
-            }
-            kernelGradientPanel(img, w, kh, kw, sh, oh, ow, dOutPanel, p, nr, filters, dw, dwOff, s);
-        }
+                                      MemorySegment dConv, int filters, MemorySegment dOutPanel, MemorySegment dw, long dwOff, Gemm.Scratch s) {
+        if (filters == NR) kernelGradientPanel(img, w, kh, kw, sh, oh, ow, dConv, 0, NR, filters, dw, dwOff, s);
+        else kernelGradient(img, w, kh, kw, sh, oh, ow, dConv, 0, filters, dOutPanel, dw, dwOff, s);
     }
 
     /** Adds panel {@code p} ({@code nr} real filters, NR floats per pixel in {@code panel}) of the kernel gradient. */
-    private static void kernelGradientPanel(float[] img, int w, int kh, int kw, int sh, int oh, int ow, float[] panel,
+    private static void kernelGradientPanel(float[] img, int w, int kh, int kw, int sh, int oh, int ow, MemorySegment panel,
                                             int p, int nr, int filters, MemorySegment dw, long dwOff, Gemm.Scratch s) {
         MemorySegment tile = s.tile;
         int k = kh * kw;
@@ -268,7 +258,7 @@ public final class DirectConv {
     }
 
     /** MR pixels along x (at {@code base}, {@code base+1}, ...) times one filter panel, summed over the kh x kw taps. */
-    static void kernelForward(float[] img, int base, int w, int kh, int kw, float[] pw, int pwStart,
+    static void kernelForward(float[] img, int base, int w, int kh, int kw, MemorySegment pw, long pwStart,
                               MemorySegment c, long cByte, long ldcBytes) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -279,11 +269,13 @@ public final class DirectConv {
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int ky = 0; ky < kh; ky++) {
-            int ab = base + ky * w, bb = pwStart + ky * kw * NR;
+            int ab = base + ky * w;
+            long bb = pwStart + (long) ky * kw * NR * 4;
             for (int kx = 0; kx < kw; kx++) {
-                int ao = ab + kx, bo = bb + kx * NR;
-                FloatVector b0 = FloatVector.fromArray(S, pw, bo);
-                FloatVector b1 = FloatVector.fromArray(S, pw, bo + L);
+                int ao = ab + kx;
+                long bo = bb + (long) kx * (NR * 4);
+                FloatVector b0 = FloatVector.fromMemorySegment(S, pw, bo, NO);
+                FloatVector b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
                 FloatVector v = FloatVector.broadcast(S, img[ao]);
                 c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
                 v = FloatVector.broadcast(S, img[ao + 1]);
@@ -317,7 +309,7 @@ public final class DirectConv {
      * MR kernel taps (image offsets {@code offs}) times one filter panel of dOut, summed over all pixels of one
      * sample, into the MR x NR {@code tile}.
      */
-    static void kernelGradientTile(float[] img, int[] offs, int rowStep, int oh, int ow, float[] dout, MemorySegment tile) {
+    static void kernelGradientTile(float[] img, int[] offs, int rowStep, int oh, int ow, MemorySegment dout, MemorySegment tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -328,11 +320,13 @@ public final class DirectConv {
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         int o0 = offs[0], o1 = offs[1], o2 = offs[2], o3 = offs[3], o4 = offs[4], o5 = offs[5], o6 = offs[6], o7 = offs[7];
         for (int oy = 0; oy < oh; oy++) {
-            int ab = oy * rowStep, bb = oy * ow * NR;
+            int ab = oy * rowStep;
+            long bb = (long) oy * ow * NR * 4;
             for (int ox = 0; ox < ow; ox++) {
-                int ao = ab + ox, bo = bb + ox * NR;
-                FloatVector b0 = FloatVector.fromArray(S, dout, bo);
-                FloatVector b1 = FloatVector.fromArray(S, dout, bo + L);
+                int ao = ab + ox;
+                long bo = bb + (long) ox * (NR * 4);
+                FloatVector b0 = FloatVector.fromMemorySegment(S, dout, bo, NO);
+                FloatVector b1 = FloatVector.fromMemorySegment(S, dout, bo + L * 4, NO);
                 FloatVector v = FloatVector.broadcast(S, img[ao + o0]);
                 c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
                 v = FloatVector.broadcast(S, img[ao + o1]);

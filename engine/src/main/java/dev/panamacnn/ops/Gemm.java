@@ -57,8 +57,8 @@ public final class Gemm {
     public static final class Scratch {
         /** One MC x KC block of op(A), packed (see {@link #packA}). */
         final float[] packA = new float[MC * KC];
-        /** One KC x NC block of op(B) in NR-wide panels. */
-        final float[] packB = new float[KC * NC];
+        /** One KC x NC block of op(B) in NR-wide panels (off-heap, so every panel row is 64-byte aligned). */
+        final MemorySegment packB;
         /** NR rows of a transposed B on their way into a panel. */
         final float[] rows = new float[NR * KC];
         /** Image offsets of the MR kernel taps of one {@link DirectConv} gradient tile. */
@@ -69,6 +69,7 @@ public final class Gemm {
         final MemorySegment tile;
 
         public Scratch(Arena arena) {
+            packB = Tensor.allocateFloats(arena, (long) KC * NC);
             tailB = Tensor.allocateFloats(arena, (long) KC * NR);
             tailA = Tensor.allocateFloats(arena, (long) MRD * KC);
             tile = Tensor.allocateFloats(arena, (long) MR * NR);
@@ -118,7 +119,7 @@ public final class Gemm {
      * Packs all of op(B) ({@code k x n}) once, for a B that many products share (a layer's weights): NR-wide
      * panels over the full K, panel p at {@code p*k*NR}.
      */
-    public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, float[] dst) {
+    public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, MemorySegment dst) {
         packB(transB, k, n, b, bOff, ldb, dst, transB ? new float[packRowsSize(k)] : null);
     }
 
@@ -126,19 +127,19 @@ public final class Gemm {
     public static int packRowsSize(int k) { return k <= KC ? NR * k : k; }
 
     /** The same, with the caller's scratch for a transposed B ({@link #packRowsSize}), so a per-step repack allocates nothing. */
-    public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, float[] dst, float[] rows) {
-        for (int jc = 0; jc < n; jc += NR) packB(transB, b, bOff, ldb, 0, jc, k, Math.min(NR, n - jc), dst, (jc / NR) * k * NR, rows);
+    public static void packB(boolean transB, int k, int n, MemorySegment b, long bOff, int ldb, MemorySegment dst, float[] rows) {
+        for (int jc = 0; jc < n; jc += NR) packB(transB, b, bOff, ldb, 0, jc, k, Math.min(NR, n - jc), dst, (long) (jc / NR) * k * NR, rows);
     }
 
     /** Serial GEMM with op(B) already packed by {@link #packB(boolean, int, int, MemorySegment, long, int, float[])} ({@code k x n}). */
     public static void gemmPacked(boolean transA, int m, int n, int k, MemorySegment a, long aOff, int lda,
-                                  float[] packedB, boolean accumulate, MemorySegment c, long cOff, int ldc, Scratch s) {
+                                  MemorySegment packedB, boolean accumulate, MemorySegment c, long cOff, int ldc, Scratch s) {
         if (m <= 0 || n <= 0 || k <= 0) return;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                macro(transA, m, nc, kc, a, aOff, lda, pc, packedB, ((jc / NR) * k + pc) * NR, k * NR,
+                macro(transA, m, nc, kc, a, aOff, lda, pc, packedB, ((long) (jc / NR) * k + pc) * NR, (long) k * NR,
                         accumulate || pc > 0, c, cOff + jc, ldc, s);
             }
         }
@@ -155,14 +156,14 @@ public final class Gemm {
     }
 
     /** {@link #gemmPacked(boolean, int, int, int, MemorySegment, long, int, float[], boolean, MemorySegment, long, int, Scratch)} with A from {@code a}. */
-    public static void gemmPacked(boolean transA, int m, int n, int k, PackA a, float[] packedB, boolean accumulate,
+    public static void gemmPacked(boolean transA, int m, int n, int k, PackA a, MemorySegment packedB, boolean accumulate,
                                   MemorySegment c, long cOff, int ldc, Scratch s) {
         if (m <= 0 || n <= 0 || k <= 0) return;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                macro(transA, m, nc, kc, a, pc, packedB, ((jc / NR) * k + pc) * NR, k * NR, accumulate || pc > 0, c, cOff + jc, ldc, s);
+                macro(transA, m, nc, kc, a, pc, packedB, ((long) (jc / NR) * k + pc) * NR, (long) k * NR, accumulate || pc > 0, c, cOff + jc, ldc, s);
             }
         }
     }
@@ -194,7 +195,7 @@ public final class Gemm {
      * a column buffer and col2im. Needs {@code m % MR == 0}, {@code n % NR == 0} and {@code k <= KC} (each tile is
      * final when it is added); tiles are added in a fixed order.
      */
-    public static void gemmPackedAddTo(int m, int n, int k, MemorySegment a, long aOff, int lda, float[] packedB,
+    public static void gemmPackedAddTo(int m, int n, int k, MemorySegment a, long aOff, int lda, MemorySegment packedB,
                                        MemorySegment c, TileTarget target, long rowStrideBytes, Scratch s) {
         if (m % MR != 0 || n % NR != 0 || k > KC || !VECTOR) {
             throw new IllegalArgumentException("gemmPackedAddTo needs m % " + MR + " == 0, n % " + NR + " == 0, k <= " + KC
@@ -207,9 +208,9 @@ public final class Gemm {
                 int mc = Math.min(MC, m - ic);
                 packA(false, a, aOff, lda, ic, 0, mc, k, pa);
                 for (int jr = 0; jr < nc; jr += NR) {
-                    int pbOff = ((jc + jr) / NR) * k * NR;
+                    long pbByte = (long) ((jc + jr) / NR) * k * NR * 4;
                     for (int ir = 0; ir < mc; ir += MR) {
-                        kernelRowsA(pa, ir * KC, packedB, pbOff, k, c, target.byteOffset(ic + ir, jc + jr), rowStrideBytes, true);
+                        kernelRowsA(pa, ir * KC, packedB, pbByte, k, c, target.byteOffset(ic + ir, jc + jr), rowStrideBytes, true);
                     }
                 }
             }
@@ -224,7 +225,7 @@ public final class Gemm {
      * each of the eight loads per k kept a bounds check, and each scalar load an alignment check).
      */
     private static void macro(boolean transA, int m, int nc, int kc, MemorySegment a, long aOff, int lda, int pc,
-                              float[] pb, int pbStart, int panelStep, boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
+                              MemorySegment pb, long pbStart, long panelStep, boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
         for (int ic = 0; ic < m; ic += MC) {
             int mc = Math.min(MC, m - ic);
             packA(transA, a, aOff, lda, ic, pc, mc, kc, s.packA);
@@ -234,7 +235,7 @@ public final class Gemm {
 
     /** {@link #macro} with A's blocks packed by {@code a} instead of copied from a stored matrix. */
     private static void macro(boolean transA, int m, int nc, int kc, PackA a, int pc,
-                              float[] pb, int pbStart, int panelStep, boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
+                              MemorySegment pb, long pbStart, long panelStep, boolean acc, MemorySegment c, long cOff, int ldc, Scratch s) {
         for (int ic = 0; ic < m; ic += MC) {
             int mc = Math.min(MC, m - ic);
             a.pack(transA, ic, pc, mc, kc, s.packA);
@@ -243,12 +244,12 @@ public final class Gemm {
     }
 
     /** Rows {@code [ic, ic+mc)} of C from the packed block of A in {@code s.packA} and B's panels. */
-    private static void block(boolean transA, int ic, int mc, int nc, int kc, float[] pb, int pbStart, int panelStep, boolean acc,
+    private static void block(boolean transA, int ic, int mc, int nc, int kc, MemorySegment pb, long pbStart, long panelStep, boolean acc,
                               MemorySegment c, long cOff, int ldc, Scratch s) {
         float[] pa = s.packA;
         for (int jr = 0; jr < nc; jr += NR) {
             int nr = Math.min(NR, nc - jr);
-            int pbOff = pbStart + (jr / NR) * panelStep;
+            long pbOff = (pbStart + (jr / NR) * panelStep) * 4;   // bytes
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 long cByte = (cOff + (long) (ic + ir) * ldc + jr) * 4;
@@ -352,40 +353,42 @@ public final class Gemm {
      * Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide column panels, zero-padded: panel p, row kk at
      * {@code start + (p*kc + kk)*NR}.
      */
-    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int jc, int kc, int nc, float[] dst, int start,
+    static void packB(boolean transB, MemorySegment b, long bOff, int ldb, int pc, int jc, int kc, int nc, MemorySegment dst, long start,
                       float[] rows) {
         if (!transB) {
             // row by row of B (contiguous in memory, so the hardware prefetcher streams it), spread over the panels
-            int fullPanels = nc / NR, w = nc - fullPanels * NR, panel = kc * NR;
+            int fullPanels = nc / NR, w = nc - fullPanels * NR;
+            long panel = (long) kc * NR * 4;
             for (int kk = 0; kk < kc; kk++) {
                 long src = (bOff + (long) (pc + kk) * ldb + jc) * 4;
-                int d = start + kk * NR;
+                long d = (start + (long) kk * NR) * 4;
                 for (int p = 0; p < fullPanels; p++, src += NR * 4L, d += panel) {
                     if (VECTOR) {
-                        FloatVector.fromMemorySegment(S, b, src, NO).intoArray(dst, d);
-                        FloatVector.fromMemorySegment(S, b, src + L * 4L, NO).intoArray(dst, d + L);
+                        FloatVector.fromMemorySegment(S, b, src, NO).intoMemorySegment(dst, d, NO);
+                        FloatVector.fromMemorySegment(S, b, src + L * 4L, NO).intoMemorySegment(dst, d + L * 4L, NO);
                     } else {
-                        MemorySegment.copy(b, F, src, dst, d, NR);
+                        MemorySegment.copy(b, src, dst, d, NR * 4L);
                     }
                 }
                 if (w > 0) {
-                    MemorySegment.copy(b, F, src, dst, d, w);
-                    java.util.Arrays.fill(dst, d + w, d + NR, 0f);
+                    MemorySegment.copy(b, src, dst, d, w * 4L);
+                    dst.asSlice(d + w * 4L, (NR - w) * 4L).fill((byte) 0);
                 }
             }
             return;
         }
         for (int jp = 0; jp < nc; jp += NR) {
             int w = Math.min(NR, nc - jp);
-            int base = start + (jp / NR) * kc * NR;
+            long base = start + (long) (jp / NR) * kc * NR;
             if (w == NR && VECTOR && kc <= KC) {
                 // the panel's NR columns are NR rows of the stored B, each contiguous in k: copy them whole into
                 // rows (kc floats apart), then gather one k of all NR of them per pair of vector stores
                 for (int j = 0; j < NR; j++) MemorySegment.copy(b, F, (bOff + (long) (jc + jp + j) * ldb + pc) * 4, rows, j * kc, kc);
                 int[] map = GATHER_MAPS[kc];
                 for (int kk = 0; kk < kc; kk++) {
-                    FloatVector.fromArray(S, rows, kk, map, 0).intoArray(dst, base + kk * NR);
-                    FloatVector.fromArray(S, rows, kk, map, L).intoArray(dst, base + kk * NR + L);
+                    long d = (base + (long) kk * NR) * 4;
+                    FloatVector.fromArray(S, rows, kk, map, 0).intoMemorySegment(dst, d, NO);
+                    FloatVector.fromArray(S, rows, kk, map, L).intoMemorySegment(dst, d + L * 4L, NO);
                 }
                 continue;
             }
@@ -393,9 +396,9 @@ public final class Gemm {
             for (int j = 0; j < NR; j++) {
                 if (j < w) {
                     MemorySegment.copy(b, F, (bOff + (long) (jc + jp + j) * ldb + pc) * 4, rows, 0, kc);
-                    for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = rows[kk];
+                    for (int kk = 0; kk < kc; kk++) dst.setAtIndex(F, base + (long) kk * NR + j, rows[kk]);
                 } else {
-                    for (int kk = 0; kk < kc; kk++) dst[base + kk * NR + j] = 0f;
+                    for (int kk = 0; kk < kc; kk++) dst.setAtIndex(F, base + (long) kk * NR + j, 0f);
                 }
             }
         }
@@ -525,7 +528,7 @@ public final class Gemm {
      * scratch tile for edges). (Keep the stores inline: routing them through a helper method made C2 keep the
      * accumulators boxed, 10x slower.)
      */
-    static void kernelRowsA(float[] pa, int aStart, float[] pb, int bStart, int kc,
+    static void kernelRowsA(float[] pa, int aStart, MemorySegment pb, long bStart, int kc,
                             MemorySegment c, long cByte, long ldcBytes, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -536,9 +539,10 @@ public final class Gemm {
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int kk = 0; kk < kc; kk++) {
-            int bo = bStart + kk * NR, ao = aStart + kk;
-            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
+            long bo = bStart + (long) kk * (NR * 4);
+            int ao = aStart + kk;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, pb, bo, NO);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, pb, bo + L * 4, NO);
             FloatVector v = FloatVector.broadcast(S, pa[ao]);
             c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
             v = FloatVector.broadcast(S, pa[ao + KC]);
@@ -585,7 +589,7 @@ public final class Gemm {
      * one body with a stride parameter would bring the checks back; and the accumulators cannot go to a helper
      * (see above).
      */
-    static void kernelColumnsA(float[] pa, int aStart, float[] pb, int bStart, int kc,
+    static void kernelColumnsA(float[] pa, int aStart, MemorySegment pb, long bStart, int kc,
                             MemorySegment c, long cByte, long ldcBytes, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -596,9 +600,10 @@ public final class Gemm {
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int kk = 0; kk < kc; kk++) {
-            int bo = bStart + kk * NR, ao = aStart + kk * MC;
-            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
+            long bo = bStart + (long) kk * (NR * 4);
+            int ao = aStart + kk * MC;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, pb, bo, NO);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, pb, bo + L * 4, NO);
             FloatVector v = FloatVector.broadcast(S, pa[ao]);
             c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
             v = FloatVector.broadcast(S, pa[ao + 1]);
@@ -639,13 +644,13 @@ public final class Gemm {
     }
 
     /** Scalar micro-kernel over packed arrays ({@code pa[aStart + r*ars + kk*aks]}), same operation order per element. */
-    static void kernelScalar(float[] pa, int aStart, int ars, int aks, float[] pb, int bStart, int kc,
+    static void kernelScalar(float[] pa, int aStart, int ars, int aks, MemorySegment pb, long bStart, int kc,
                              MemorySegment c, long cByte, long ldcBytes, boolean acc) {
         float[] t = new float[MR * NR];
         for (int kk = 0; kk < kc; kk++) {
             for (int i = 0; i < MR; i++) {
                 float av = pa[aStart + i * ars + kk * aks];
-                for (int j = 0; j < NR; j++) t[i * NR + j] = Math.fma(av, pb[bStart + kk * NR + j], t[i * NR + j]);
+                for (int j = 0; j < NR; j++) t[i * NR + j] = Math.fma(av, pb.get(F, bStart + ((long) kk * NR + j) * 4), t[i * NR + j]);
             }
         }
         for (int i = 0; i < MR; i++) {

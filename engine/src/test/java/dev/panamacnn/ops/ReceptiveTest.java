@@ -39,7 +39,7 @@ class ReceptiveTest {
 
                 // forward: im2col (rows x k) times the kernel (k x f)
                 MemorySegment wts = GemmTest.seg(arena, GemmTest.random(r, k * f), 0);
-                float[] packedW = new float[Gemm.packedSize(k, f)];
+                MemorySegment packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, f));
                 Gemm.packB(false, k, f, wts, 0, f, packedW);
                 MemorySegment y1 = Tensor.allocateFloats(arena, (long) rows * f), y2 = Tensor.allocateFloats(arena, (long) rows * f);
                 Gemm.gemmPacked(false, rows, f, k, cols, 0, k, packedW, false, y1, 0, f, gs);
