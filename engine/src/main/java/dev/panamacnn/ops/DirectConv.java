@@ -76,6 +76,102 @@ public final class DirectConv {
         }
     }
 
+    // ------------------------------------------------------------------ several input channels, forward
+
+    /**
+     * Whether {@link #forwardChannels} handles a layer: the vector kernels, whole 8-pixel tiles along each output
+     * row and whole 32-filter panels (each output tile is accumulated over the kernel rows, so tiles must not
+     * overlap).
+     */
+    public static boolean channelsApplies(int ow, int filters) {
+        return Gemm.VECTOR && ow % MR == 0 && filters % NR == 0;
+    }
+
+    /**
+     * Pre-activation outputs of one sample with {@code c} input channels ({@code img}: {@code h x w x c}, NHWC),
+     * without im2col or packing: the micro-kernel broadcasts the receptive fields straight from the image. A tile
+     * is 8 neighbouring output pixels by one 32-filter panel; for one kernel row {@code ky} its {@code kw*c} inputs
+     * per pixel are contiguous in the image, 8 runs {@code sw*c} floats apart, and the matching {@code kw*c} rows of
+     * the packed kernel (20 KB for conv2d_1) stay in L1 while every tile of the sample uses them. The kernel rows
+     * are summed into the output one after the other (each a single chain of {@code kw*c} FMAs per output).
+     */
+    public static void forwardChannels(float[] img, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow,
+                                       MemorySegment packedW, int filters, MemorySegment out, long outOff) {
+        int run = kw * c, k = kh * run;
+        long ldc = (long) filters * 4;
+        for (int p = 0; p < filters / NR; p++) {
+            for (int ky = 0; ky < kh; ky++) {
+                long pb = ((long) p * k + (long) ky * run) * NR * 4;
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox += MR) {
+                        int base = ((oy * sh + ky) * w + ox * sw) * c;
+                        long cByte = (outOff + ((long) oy * ow + ox) * filters + (long) p * NR) * 4;
+                        kernelChannels(img, base, sw * c, run, packedW, pb, out, cByte, ldc, ky > 0);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * MR output pixels (their receptive-field rows at {@code base + r*rs}) times one filter panel over one kernel
+     * row ({@code run} inputs), onto the tile at {@code cByte} ({@code acc}: added to what is there).
+     */
+    static void kernelChannels(float[] img, int base, int rs, int run, MemorySegment pb, long pbByte,
+                               MemorySegment c, long cByte, long ldcBytes, boolean acc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        int o0 = base, o1 = base + rs, o2 = base + 2 * rs, o3 = base + 3 * rs;
+        int o4 = base + 4 * rs, o5 = base + 5 * rs, o6 = base + 6 * rs, o7 = base + 7 * rs;
+        for (int j = 0; j < run; j++) {
+            long bo = pbByte + (long) j * (NR * 4);
+            FloatVector b0 = FloatVector.fromMemorySegment(S, pb, bo, NO);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, pb, bo + L * 4, NO);
+            FloatVector v = FloatVector.broadcast(S, img[o0 + j]);
+            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, img[o1 + j]);
+            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, img[o2 + j]);
+            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, img[o3 + j]);
+            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            v = FloatVector.broadcast(S, img[o4 + j]);
+            c40 = b0.fma(v, c40); c41 = b1.fma(v, c41);
+            v = FloatVector.broadcast(S, img[o5 + j]);
+            c50 = b0.fma(v, c50); c51 = b1.fma(v, c51);
+            v = FloatVector.broadcast(S, img[o6 + j]);
+            c60 = b0.fma(v, c60); c61 = b1.fma(v, c61);
+            v = FloatVector.broadcast(S, img[o7 + j]);
+            c70 = b0.fma(v, c70); c71 = b1.fma(v, c71);
+        }
+        long r = cByte;
+        if (acc) {
+            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r, NO)); c01 = c01.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r, NO)); c11 = c11.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r, NO)); c21 = c21.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r, NO)); c31 = c31.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c40 = c40.add(FloatVector.fromMemorySegment(S, c, r, NO)); c41 = c41.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c50 = c50.add(FloatVector.fromMemorySegment(S, c, r, NO)); c51 = c51.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c60 = c60.add(FloatVector.fromMemorySegment(S, c, r, NO)); c61 = c61.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c70 = c70.add(FloatVector.fromMemorySegment(S, c, r, NO)); c71 = c71.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO));
+        }
+        r = cByte;
+        c00.intoMemorySegment(c, r, NO); c01.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c10.intoMemorySegment(c, r, NO); c11.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c20.intoMemorySegment(c, r, NO); c21.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c30.intoMemorySegment(c, r, NO); c31.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c40.intoMemorySegment(c, r, NO); c41.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c50.intoMemorySegment(c, r, NO); c51.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c60.intoMemorySegment(c, r, NO); c61.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c70.intoMemorySegment(c, r, NO); c71.intoMemorySegment(c, r + L * 4L, NO);
+    }
+
     // ------------------------------------------------------------------ fused with 2 x 2 max pooling
 
     /** Byte lanes matching the float lanes, for the pooling window indices (null where no such shape exists). */

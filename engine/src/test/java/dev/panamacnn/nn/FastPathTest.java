@@ -63,6 +63,20 @@ class FastPathTest {
         }
     }
 
+    /** Output rows a multiple of 8 and filters a multiple of 32: the forward pass without im2col (DirectConv.forwardChannels). */
+    @Test
+    void directChannelsConv2dMatchesReference() {
+        Rng r = new Rng(14);
+        int[] channels = {2, 3, 17, 32, 64};
+        for (int trial = 0; trial < 10; trial++) {
+            int kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5), sh = 1 + r.nextInt(2), sw = 1 + r.nextInt(2);
+            int ow = 8 * (1 + r.nextInt(2)), oh = 1 + r.nextInt(9);
+            int w = (ow - 1) * sw + kw, h = (oh - 1) * sh + kh, c = channels[trial % channels.length], f = 32 * (1 + r.nextInt(2));
+            int n = 1 + r.nextInt(9), threads = 1 + r.nextInt(3);
+            checkConv(r, trial, kh, kw, sh, sw, h, w, c, f, n, threads);
+        }
+    }
+
     static void checkConv(Rng r, int trial, int kh, int kw, int sh, int sw, int h, int w, int c, int f, int n, int threads) {
         {
             Activation act = r.nextInt(2) == 0 ? Activation.RELU : Activation.LINEAR;
