@@ -63,13 +63,16 @@ class FastPathTest {
         }
     }
 
-    /** Output rows a multiple of 8 and filters a multiple of 32: the forward pass without im2col (DirectConv.forwardChannels). */
+    /**
+     * Output rows a multiple of 8 and filters a multiple of 32: the forward pass without im2col
+     * (DirectConv.forwardChannels), with channel counts that do and do not fill a vector.
+     */
     @Test
     void directChannelsConv2dMatchesReference() {
         Rng r = new Rng(14);
-        int[] channels = {2, 3, 17, 32, 64};
-        for (int trial = 0; trial < 10; trial++) {
-            int kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5), sh = 1 + r.nextInt(2), sw = 1 + r.nextInt(2);
+        int[] channels = {2, 8, 3, 16, 17, 32, 64, 24};
+        for (int trial = 0; trial < 16; trial++) {
+            int kh = 1 + r.nextInt(5), kw = 1 + r.nextInt(5), sh = 1 + r.nextInt(2), sw = trial % 2 == 1 ? 1 : 1 + r.nextInt(2);
             int ow = 8 * (1 + r.nextInt(2)), oh = 1 + r.nextInt(9);
             int w = (ow - 1) * sw + kw, h = (oh - 1) * sh + kh, c = channels[trial % channels.length], f = 32 * (1 + r.nextInt(2));
             int n = 1 + r.nextInt(9), threads = 1 + r.nextInt(3);
