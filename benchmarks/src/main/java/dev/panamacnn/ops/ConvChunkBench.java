@@ -11,6 +11,7 @@ import java.util.Locale;
 /**
  * conv2d_1's products on one chunk of 4 samples (256 output pixels, 12 x 12 x 32 in, 64 filters 5 x 5), one core,
  * the variants alternating in one process so that the machine's drift hits them alike:
+ * (im2col + GEMM against A packed straight from the image, the weight gradient, and the packing alone):
  * {@code java --add-modules jdk.incubator.vector -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" dev.panamacnn.ops.ConvChunkBench [rounds]}.
  * Prints the median over rounds (after 3 warm-up rounds) of the µs per chunk and GFLOP/s of each variant.
  */
@@ -31,23 +32,17 @@ public final class ConvChunkBench {
             MemorySegment packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, f));
             Gemm.packB(false, k, f, wts, 0, f, packedW);
             ConvOps.Receptive rec = new ConvOps.Receptive(h, w, c, kh, kw, 1, 1, oh, ow, rows);
-            float[] image = new float[h * w * c], dst = new float[Gemm.MC * Gemm.KC];
+            float[] dst = new float[Gemm.MC * Gemm.KC];
             String[] names = {"forward: im2col + GEMM", "forward: GEMM, A packed from the image (Receptive)",
-                    "forward: no packing (DirectConv.forwardChannels)", "weight gradient: GEMM, A packed from the image",
+                    "weight gradient: GEMM, A packed from the image",
                     "packing A from the image, forward layout", "packing A from the image, transposed layout"};
-            double[] flops = {2.0 * rows * f * k, 2.0 * rows * f * k, 2.0 * rows * f * k, 2.0 * rows * f * k, 0, 0};
+            double[] flops = {2.0 * rows * f * k, 2.0 * rows * f * k, 2.0 * rows * f * k, 0, 0};
             Runnable[] variants = {
                 () -> {
                     ConvOps.im2col(img, 0, samples, h, w, c, kh, kw, 1, 1, oh, ow, cols, 0);
                     Gemm.gemmPacked(false, rows, f, k, cols, 0, k, packedW, false, out, 0, f, gs);
                 },
                 () -> Gemm.gemmPacked(false, rows, f, k, rec.at(img, 0), packedW, false, out, 0, f, gs),
-                () -> {
-                    for (int s = 0; s < samples; s++) {
-                        MemorySegment.copy(img, ValueLayout.JAVA_FLOAT, (long) s * h * w * c * 4, image, 0, image.length);
-                        DirectConv.forwardChannels(image, w, c, kh, kw, 1, 1, oh, ow, packedW, f, out, (long) s * oh * ow * f);
-                    }
-                },
                 () -> Gemm.gemm(true, k, f, rows, rec.at(img, 0), dOut, 0, f, true, dw, 0, f, gs),
                 () -> {
                     for (int ic = 0; ic < rows; ic += Gemm.MC)

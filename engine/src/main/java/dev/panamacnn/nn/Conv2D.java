@@ -41,9 +41,6 @@ public final class Conv2D extends Layer {
     private float[][] image;
     private MemorySegment[] dOutPanel;
     private boolean direct;
-    /** Several input channels, forward without im2col or packing ({@link DirectConv#forwardChannels}). */
-    private boolean directChannels;
-    static final boolean DIRECT_CHANNELS = !"false".equals(System.getProperty("panamacnn.directChannels"));
     /** Whether the input gradient goes straight into the image ({@link Gemm#gemmPackedAddTo}) instead of through col2im. */
     private boolean scatterInputGradient;
     /**
@@ -119,7 +116,6 @@ public final class Conv2D extends Layer {
 
     @Override void allocate(Arena arena, int batch, int workers) {
         direct = DirectConv.applies(c, sw, ow);
-        directChannels = !direct && DIRECT_CHANNELS && DirectConv.channelsApplies(ow, filters);
         scatterInputGradient = Gemm.vectorized() && ow % Gemm.MR == 0 && c % Gemm.NR == 0 && filters <= Gemm.KC;
         // column gradients only where col2im is used
         long rows = (long) chunkSamples * oh * ow;
@@ -133,8 +129,8 @@ public final class Conv2D extends Layer {
         packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, filters));
         packedWT = Tensor.allocateFloats(arena, Gemm.packedSize(filters, k));
         packRows = new float[Gemm.packRowsSize(filters)];
-        if (direct || directChannels) image = new float[workers][h * w * c];
         if (direct) {
+            image = new float[workers][h * w];
             dOutPanel = new MemorySegment[workers];
             for (int i = 0; i < workers; i++) dOutPanel[i] = Tensor.allocateFloats(arena, (long) oh * ow * Gemm.NR);
         }
@@ -209,14 +205,6 @@ public final class Conv2D extends Layer {
             for (int s = groupStart(g, groups, n); s < s1; s++) {
                 MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
                 DirectConv.forward(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, out, s * outSize, gs);
-                ActivationOps.biasActivationForward(out, s * outSize, oh * ow, filters, params, bOff, activation);
-            }
-            return;
-        }
-        if (directChannels) {
-            for (int s = groupStart(g, groups, n); s < s1; s++) {
-                MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
-                DirectConv.forwardChannels(image[wk], w, c, kh, kw, sh, sw, oh, ow, packedW, filters, out, s * outSize);
                 ActivationOps.biasActivationForward(out, s * outSize, oh * ow, filters, params, bOff, activation);
             }
             return;

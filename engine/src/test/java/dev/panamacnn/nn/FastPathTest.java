@@ -63,12 +63,9 @@ class FastPathTest {
         }
     }
 
-    /**
-     * Output rows a multiple of 8 and filters a multiple of 32: the forward pass without im2col
-     * (DirectConv.forwardChannels), with channel counts that do and do not fill a vector.
-     */
+    /** Whole 8-pixel output rows and 32-filter panels, with channel counts that do and do not fill a vector (the packing from the image). */
     @Test
-    void directChannelsConv2dMatchesReference() {
+    void wholeTileConv2dMatchesReference() {
         Rng r = new Rng(14);
         int[] channels = {2, 8, 3, 16, 17, 32, 64, 24};
         for (int trial = 0; trial < 16; trial++) {
