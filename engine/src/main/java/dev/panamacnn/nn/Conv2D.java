@@ -34,7 +34,7 @@ public final class Conv2D extends Layer {
     /** Per worker: the im2col operand, packed straight from the input (no im2col buffer). */
     private ConvOps.Receptive[] receptive;
     private MemorySegment partials;
-    /** The kernel packed for the GEMM (on the Java heap: the micro-kernel reads packed operands from arrays). */
+    /** The kernel packed for the GEMM, and its transpose, in 64-byte aligned panels (Gemm's packed-B layout). */
     private MemorySegment packedW, packedWT;
     private float[] packRows;
     /** Per worker, for {@link DirectConv}: one sample's image and one filter panel of its output gradient. */
@@ -120,10 +120,10 @@ public final class Conv2D extends Layer {
         // column gradients only where col2im is used
         long rows = (long) chunkSamples * oh * ow;
         dcols = new MemorySegment[workers];
-        receptive = new ConvOps.Receptive[workers];
+        receptive = direct ? null : new ConvOps.Receptive[workers];
         for (int i = 0; i < workers; i++) {
             if (!scatterInputGradient) dcols[i] = Tensor.allocateFloats(arena, (direct ? (long) oh * ow : rows) * k);
-            receptive[i] = new ConvOps.Receptive(h, w, c, kh, kw, sh, sw, oh, ow, (int) rows);
+            if (!direct) receptive[i] = new ConvOps.Receptive(h, w, c, kh, kw, sh, sw, oh, ow, (int) rows);
         }
         partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
         packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, filters));

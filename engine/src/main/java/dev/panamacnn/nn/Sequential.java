@@ -240,7 +240,8 @@ public final class Sequential implements AutoCloseable {
         /**
          * {@code fused[i]}: layer i (a first-layer Conv2D) runs fused with the max pooling after it, in the
          * group-by-group schedule ({@link Conv2D#forwardPooledGroup}); its own output and output gradient are then
-         * never stored, and their buffers are allocated only if {@link #stepParts} needs them.
+         * never stored, and their buffers (and the pooling's own arg-max indices) are allocated only if
+         * {@link #stepParts} needs them.
          */
         final boolean[] fused;
 
@@ -257,7 +258,7 @@ public final class Sequential implements AutoCloseable {
                 Layer l = layers.get(i);
                 acts[i] = l.inPlace() ? (i == 0 ? x : acts[i - 1])
                         : fused[i] ? null : Tensor.allocateFloats(arena, (long) capacity * l.outputShape().size());
-                l.allocate(arena, capacity, threads);
+                if (i == 0 || !fused[i - 1]) l.allocate(arena, capacity, threads);   // a fused pooling keeps no indices of its own
                 if (fused[i]) ((Conv2D) l).allocateFused(arena, capacity, threads);
             }
         }
@@ -283,7 +284,10 @@ public final class Sequential implements AutoCloseable {
             for (int i = 0; i < fused.length; i++) {
                 if (!fused[i]) continue;
                 long size = (long) capacity * layers.get(i).outputShape().size();
-                if (acts[i] == null) acts[i] = Tensor.allocateFloats(arena, size);
+                if (acts[i] == null) {
+                    acts[i] = Tensor.allocateFloats(arena, size);
+                    layers.get(i + 1).allocate(arena, capacity, threads);
+                }
                 if (d[i] == null) d[i] = Tensor.allocateFloats(arena, size);
             }
         }

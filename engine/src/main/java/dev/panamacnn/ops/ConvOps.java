@@ -19,7 +19,11 @@ import static dev.panamacnn.ops.Vec.S;
 public final class ConvOps {
     private ConvOps() {}
 
-    /** Rows for samples {@code [0, n)} of {@code x} (starting at float offset {@code xOff}) into {@code cols}. */
+    /**
+     * Rows for samples {@code [0, n)} of {@code x} (starting at float offset {@code xOff}) into {@code cols}. The
+     * engine no longer stores this matrix ({@link Receptive} packs its blocks from the image); it stays as the
+     * reference {@code ReceptiveTest} and {@code ConvChunkBench} compare against.
+     */
     public static void im2col(MemorySegment x, long xOff, int n, int h, int w, int c, int kh, int kw, int sh, int sw,
                               int oh, int ow, MemorySegment cols, long colsOff) {
         int k = kh * kw * c, run = kw * c;
