@@ -2,7 +2,7 @@ package dev.panamacnn.cli;
 
 import dev.panamacnn.gpu.BackendChoice;
 import dev.panamacnn.gpu.OpenClAccelerator;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;

@@ -1,7 +1,7 @@
 package dev.panamacnn.cli;
 
 import dev.panamacnn.data.Mnist;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.train.EvalResult;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.panamacnn.data.DigitImages;
 import dev.panamacnn.data.Mnist;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.tensor.Tensor;
 import picocli.CommandLine;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.tensor.Tensor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

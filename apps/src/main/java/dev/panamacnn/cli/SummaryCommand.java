@@ -1,10 +1,10 @@
 package dev.panamacnn.cli;
 
 import dev.panamacnn.loss.Loss;
-import dev.panamacnn.nn.Models;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Models;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.optim.Adam;
-import dev.panamacnn.train.Metric;
+import dev.panamacnn.loss.Metric;
 import picocli.CommandLine.Command;
 
 /** {@code panama-cnn summary}: the tutorial network's Keras-style summary. */

@@ -1,19 +1,19 @@
 package dev.panamacnn.cli;
 
-import dev.panamacnn.backend.Parallel;
+import dev.panamacnn.runtime.Parallel;
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.gpu.OpenClAccelerator;
 import dev.panamacnn.loss.Loss;
-import dev.panamacnn.nn.Models;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Models;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.optim.Adam;
 import dev.panamacnn.optim.Optimizer;
 import dev.panamacnn.optim.SGD;
 import dev.panamacnn.train.EvalResult;
 import dev.panamacnn.train.FitOptions;
 import dev.panamacnn.train.History;
-import dev.panamacnn.train.Metric;
+import dev.panamacnn.loss.Metric;
 import dev.panamacnn.train.ProgressBar;
 import dev.panamacnn.train.TrainingStopped;
 import picocli.CommandLine;
@@ -77,9 +77,7 @@ final class TrainCommand implements Callable<Integer> {
     double validationSplit;
 
     static Path defaultCheckpointDir() {
-        String env = System.getenv("PANAMA_CNN_DATA");
-        Path base = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "panama-cnn");
-        return base.resolve("checkpoints");
+        return dev.panamacnn.runtime.Flags.dataHome().resolve("checkpoints");
     }
 
     @Override public Integer call() throws Exception {

@@ -6,7 +6,7 @@ import dev.panamacnn.data.DigitImages;
 import dev.panamacnn.data.IdxReader;
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,7 +2,7 @@ package dev.panamacnn.bench;
 
 import dev.panamacnn.gpu.BackendChoice;
 import dev.panamacnn.gpu.OpenClAccelerator;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.tensor.Tensor;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -52,7 +52,7 @@ public class BackendBenchmark {
         x = data.x();
         y = data.y();
         if (backend.equals("opencl")) {
-            String pick = System.getProperty("panamacnn.bench.device");
+            String pick = dev.panamacnn.runtime.Flags.benchDevice();
             BackendChoice c = BackendChoice.choose("opencl", pick == null ? null : Integer.valueOf(pick));
             acc = OpenClAccelerator.create(model, c.device(), batch);
             model.accelerate(acc);

@@ -2,13 +2,13 @@ package dev.panamacnn.bench;
 
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.loss.Loss;
-import dev.panamacnn.nn.Models;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Models;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.optim.Adam;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.tensor.Tensor;
-import dev.panamacnn.train.Metric;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.loss.Metric;
+import dev.panamacnn.runtime.Rng;
 
 import java.lang.foreign.Arena;
 

@@ -2,7 +2,7 @@ package dev.panamacnn.bench;
 
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,13 +4,13 @@ import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
 import dev.panamacnn.loss.Loss;
-import dev.panamacnn.nn.Models;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Models;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.optim.Adam;
 import dev.panamacnn.optim.SGD;
 import dev.panamacnn.tensor.Tensor;
 import dev.panamacnn.train.FitOptions;
-import dev.panamacnn.train.Metric;
+import dev.panamacnn.loss.Metric;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

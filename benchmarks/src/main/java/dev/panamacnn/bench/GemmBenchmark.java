@@ -1,8 +1,8 @@
 package dev.panamacnn.bench;
 
-import dev.panamacnn.backend.Exec;
+import dev.panamacnn.ops.Exec;
 import dev.panamacnn.ops.Gemm;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.runtime.Rng;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -2,7 +2,7 @@ package dev.panamacnn.bench;
 
 import dev.panamacnn.gpu.BackendChoice;
 import dev.panamacnn.gpu.OpenClAccelerator;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -47,9 +47,9 @@ public class KernelBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         model = Batches.tutorialModel(1);
-        String pick = System.getProperty("panamacnn.bench.device");
+        String pick = dev.panamacnn.runtime.Flags.benchDevice();
         acc = OpenClAccelerator.create(model, BackendChoice.choose("opencl", pick == null ? null : Integer.valueOf(pick)).device(), batch);
-        var all = acc.launches(batch);
+        var all = acc.parts(batch);
         launch = all.get(op);
         if (launch == null) throw new IllegalArgumentException("no launch group '" + op + "'; there are " + all.keySet());
     }

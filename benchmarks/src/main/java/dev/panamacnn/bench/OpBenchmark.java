@@ -1,6 +1,6 @@
 package dev.panamacnn.bench;
 
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -2,7 +2,7 @@ package dev.panamacnn.bench;
 
 import dev.panamacnn.gpu.BackendChoice;
 import dev.panamacnn.gpu.OpenClAccelerator;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 
 /**
  * Prints where an OpenCL training step of the tutorial network spends its time, per launch group

@@ -1,6 +1,6 @@
 package dev.panamacnn.bench;
 
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -18,11 +18,11 @@ public final class StepProfile {
             var data = Batches.random(arena, batch);
             Tensor x = data.x(), y = data.y();
             for (int i = 0; i < 60; i++) model.trainOnBatch(x, y);
-            model.enableProfiling();
+            model.cpu().enableProfiling();
             long t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) model.trainOnBatch(x, y);
             double ms = (System.nanoTime() - t0) / 1e6 / steps;
-            System.out.print(model.profile());
+            System.out.print(model.cpu().profile());
             System.out.printf("wall %.2f ms/step, %.0f images/s (batch %d, %d threads)%n", ms, batch * 1000 / ms, batch, threads);
         }
     }

@@ -47,9 +47,7 @@ public record Mnist(Dataset train, Dataset test) {
 
     /** {@code ~/.cache/panama-cnn/mnist}, or {@code $PANAMA_CNN_DATA/mnist} when that variable is set. */
     public static Path defaultDir() {
-        String env = System.getenv("PANAMA_CNN_DATA");
-        if (env != null && !env.isBlank()) return Path.of(env, "mnist");
-        return Path.of(System.getProperty("user.home"), ".cache", "panama-cnn", "mnist");
+        return dev.panamacnn.runtime.Flags.dataHome().resolve("mnist");
     }
 
     public static Mnist load() throws IOException { return load(defaultDir(), System.err::println); }

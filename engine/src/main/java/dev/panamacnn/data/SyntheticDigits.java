@@ -1,6 +1,6 @@
 package dev.panamacnn.data;
 
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.runtime.Rng;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package dev.panamacnn.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.exec.Network;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -34,7 +34,7 @@ public final class Checkpoint {
 
     public static boolean exists(Path dir) { return Files.isRegularFile(file(dir)); }
 
-    public static void write(Path dir, Sequential model, State s) throws IOException {
+    public static void write(Path dir, Network model, State s) throws IOException {
         Files.createDirectories(dir);
         // a process killed mid-write leaves its temp file behind; it was never renamed, so it is garbage
         try (var old = Files.newDirectoryStream(dir, "." + FILE + ".*.tmp")) {
@@ -68,7 +68,7 @@ public final class Checkpoint {
      * Reads the checkpoint in {@code dir}, checks it belongs to this model, batch size and data set, and loads
      * weights and optimizer state into {@code model}. Nothing is changed when a check fails.
      */
-    public static State restore(Path dir, Sequential model, int datasetSize, int batchSize) throws IOException {
+    public static State restore(Path dir, Network model, int datasetSize, int batchSize) throws IOException {
         Path f = file(dir);
         TensorFile tf = TensorFile.read(f);
         JsonNode m = tf.meta();

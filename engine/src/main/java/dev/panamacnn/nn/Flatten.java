@@ -1,16 +1,17 @@
 package dev.panamacnn.nn;
 
-import dev.panamacnn.backend.Exec;
 import dev.panamacnn.tensor.Shape;
 
-import java.lang.foreign.MemorySegment;
-
-/** Flattens each sample to a vector. On NHWC row-major data this moves no memory. */
+/** Flattens each sample to a vector. On NHWC row-major data this moves no memory: a view, with no op on any backend. */
 public final class Flatten extends Layer {
+    /** Keras' config of a Flatten layer. */
+    public record Config(String name) {}
+
+    static Flatten fromConfig(ConfigReader c) { return new Flatten(); }
+
     @Override public String kerasClassName() { return "Flatten"; }
     @Override protected Shape computeOutputShape(Shape in) { return Shape.of(in.size()); }
-    @Override public boolean inPlace() { return true; }
-    @Override void forward(Exec ex, MemorySegment in, MemorySegment out, int n) {}
-    @Override void backward(Exec ex, MemorySegment in, MemorySegment out, MemorySegment dOut, MemorySegment dIn,
-                            int n, boolean preActivation) {}
+    @Override public boolean isView() { return true; }
+    @Override public Config config() { return new Config(name()); }
+    @Override public CpuOp cpu(CpuBinding b) { return null; }
 }

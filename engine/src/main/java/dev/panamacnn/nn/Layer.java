@@ -1,43 +1,40 @@
 package dev.panamacnn.nn;
 
-import dev.panamacnn.backend.Exec;
+import dev.panamacnn.activations.Activation;
 import dev.panamacnn.tensor.Shape;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * A layer of a {@link Sequential} model. Shapes here are per sample (no batch dimension).
+ * A layer, described once: what it is (its Keras class name and an immutable config record, which model files
+ * write with Keras' field names), the shape it makes of its input, the parameter tensors it needs, and what its
+ * forward pass keeps for the backward pass. How it runs is a separate object per backend, made when the backend
+ * plans the model: {@link #cpu} for the CPU engine, a registered op per other backend. Shapes are per sample.
  *
- * <p>A layer's parameters live in the model's one contiguous parameter segment; {@link #paramSpecs()} says
- * what it needs (kernel first, then bias) and {@link #bind} tells it where they are. Its gradients have the same
- * offsets in the gradient segment.
+ * <p>A layer is named and shaped once, when its model is built ({@link #build}); it holds no buffers.
  */
 public abstract class Layer {
     private String name;
     protected Shape inputShape;
     protected Shape outputShape;
-    protected MemorySegment params;
-    protected MemorySegment grads;
-    protected long paramOffset;
 
-    /** One parameter tensor: its shape and how to initialize it. */
-    public record ParamSpec(String name, Shape shape, Init init, int fanIn, int fanOut) {
-        public int size() { return shape.size(); }
-    }
-
-    public enum Init { GLOROT_UNIFORM, ZEROS }
-
-    /** Keras' class name, e.g. {@code Conv2D}. */
+    /** Keras' class name, e.g. {@code Conv2D}; also the type name in model files ({@link LayerRegistry}). */
     public abstract String kerasClassName();
 
-    /** Validates the input shape and returns the output shape. */
+    /** The layer's settings as a record whose JSON form is Keras' {@code get_config()} (name first). */
+    public abstract Record config();
+
+    /** Validates the input shape and returns the output shape (may keep derived sizes). */
     protected abstract Shape computeOutputShape(Shape input);
 
+    /** The parameter tensors, in their order in the model's parameter segment (kernel first, then bias). */
     public List<ParamSpec> paramSpecs() { return List.of(); }
+
+    /** Buffers the forward pass fills for the backward pass, besides the output (e.g. max pooling's arg-max). */
+    public List<Kept> kept() { return List.of(); }
+
+    /** A buffer kept from forward to backward: {@code perSample} elements of {@code bytes} bytes each. */
+    public record Kept(String name, long perSample, int bytes) {}
 
     public final long paramCount() {
         long n = 0;
@@ -45,81 +42,44 @@ public abstract class Layer {
         return n;
     }
 
+    public final long trainableCount() {
+        long n = 0;
+        for (ParamSpec p : paramSpecs()) if (p.trainable()) n += p.size();
+        return n;
+    }
+
     /** The input shape given to the constructor (first layer only), or null. */
     public Shape declaredInputShape() { return null; }
 
-    /** Layers whose output is their input (Flatten on NHWC): no copy, gradient passes through. */
-    public boolean inPlace() { return false; }
+    /** Whether the output is the input, reinterpreted (Flatten on NHWC): no op runs, the buffers are shared. */
+    public boolean isView() { return false; }
 
     public Activation activation() { return Activation.LINEAR; }
 
-    /** The layer's settings, named as in Keras' {@code get_config()}. */
-    public Map<String, Object> config() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", name);
-        return m;
-    }
+    /**
+     * The layer's CPU pair bound to {@code b}; null for a view. Called once per plan.
+     */
+    public abstract CpuOp cpu(CpuBinding b);
 
-    final Shape build(Shape input) {
+    /** Names the layer and infers its output shape from {@code input} (the model does this once, when built). */
+    public final Shape build(String name, Shape input) {
+        Shape out = computeOutputShape(input);
+        this.name = name;
         this.inputShape = input;
-        this.outputShape = computeOutputShape(input);
-        return outputShape;
+        this.outputShape = out;
+        return out;
     }
-
-    final void bind(MemorySegment params, MemorySegment grads, long offset) {
-        this.params = params;
-        this.grads = grads;
-        this.paramOffset = offset;
-    }
-
-    /** Allocates the layer's workspace for batches of up to {@code batch} samples and {@code workers} threads. */
-    void allocate(Arena arena, int batch, int workers) {}
-
-    /** Computes the outputs of samples {@code [0, n)}. */
-    abstract void forward(Exec ex, MemorySegment in, MemorySegment out, int n);
-
-    /**
-     * Given {@code dOut} (w.r.t. the output, or w.r.t. the pre-activation when {@code preActivation}), writes the
-     * parameter gradients (overwriting) and, when {@code dIn} is not null, the gradient w.r.t. the input.
-     * May overwrite {@code dOut}.
-     */
-    abstract void backward(Exec ex, MemorySegment in, MemorySegment out, MemorySegment dOut, MemorySegment dIn,
-                           int n, boolean preActivation);
-
-    /**
-     * Whether the layer works on each sample group on its own ({@link #groups}), through {@link #forwardGroup} and
-     * {@link #backwardGroup}: then a run of such layers can take one group through all of them before the next
-     * group (its activations still in the core's cache) instead of the whole batch through one layer at a time.
-     * The arithmetic per sample and per group is the same either way, so the results are bit-identical.
-     */
-    boolean groupwise() { return false; }
-
-    /** Work before the groups of a forward pass (packing weights); only for {@link #groupwise} layers. */
-    void beforeForward(Exec ex) {}
-
-    /** The forward pass of the samples of group {@code g} on worker {@code worker}; only for {@link #groupwise} layers. */
-    void forwardGroup(Exec ex, int g, int groups, int worker, MemorySegment in, MemorySegment out, int n) {
-        throw new UnsupportedOperationException(name + " is not groupwise");
-    }
-
-    /** Work before the groups of a backward pass; only for {@link #groupwise} layers. */
-    void beforeBackward(Exec ex, boolean inputGradient) {}
-
-    /** The backward pass of the samples of group {@code g}; only for {@link #groupwise} layers. */
-    void backwardGroup(Exec ex, int g, int groups, int worker, MemorySegment in, MemorySegment out, MemorySegment dOut,
-                       MemorySegment dIn, int n, boolean preActivation) {
-        throw new UnsupportedOperationException(name + " is not groupwise");
-    }
-
-    /** Work after the groups of a backward pass (reducing per-group weight gradients); only for {@link #groupwise} layers. */
-    void afterBackward(Exec ex, int n) {}
 
     public String name() { return name; }
-    void setName(String name) { this.name = name; }
     public Shape inputShape() { return inputShape; }
     public Shape outputShape() { return outputShape; }
 
-    /** Number of sample groups for a batch of n: fixed by n alone, never by the thread count. */
-    static int groups(int n) { return Math.min(n, 16); }
-    static int groupStart(int g, int groups, int n) { return (int) ((long) g * n / groups); }
+    /** Keras' {@code batch_input_shape}: {@code [null, d1, d2, ...]}. */
+    protected static List<Integer> batchShape(Shape s) {
+        if (s == null) return null;
+        List<Integer> l = new java.util.ArrayList<>();
+        l.add(null);
+        for (int d : s.dims()) l.add(d);
+        return l;
+    }
 }

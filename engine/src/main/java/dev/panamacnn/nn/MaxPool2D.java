@@ -1,14 +1,13 @@
 package dev.panamacnn.nn;
 
-import dev.panamacnn.backend.Exec;
 import dev.panamacnn.ops.PoolOps;
 import dev.panamacnn.ops.Vec;
 import dev.panamacnn.tensor.Shape;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import java.util.Map;
+
+import static dev.panamacnn.nn.Step.groupStart;
 
 /** Max pooling, like Keras' {@code MaxPooling2D(pool_size=(ph, pw), strides=(sh, sw))} with "valid" padding. */
 public final class MaxPool2D extends Layer {
@@ -16,7 +15,10 @@ public final class MaxPool2D extends Layer {
     private int h, w, c, oh, ow;
     /** Windows tile the input exactly (stride = pool, pool divides the size): the fast backward applies. */
     private boolean tiled;
-    private MemorySegment argmax;
+
+    /** Keras' config of a MaxPooling2D layer. */
+    public record Config(String name, @com.fasterxml.jackson.annotation.JsonProperty("pool_size") List<Integer> poolSize,
+                         List<Integer> strides, String padding) {}
 
     /** Pool size {@code (ph, pw)}, strides equal to the pool size (Keras' default). */
     public MaxPool2D(int ph, int pw) { this(ph, pw, ph, pw); }
@@ -24,6 +26,13 @@ public final class MaxPool2D extends Layer {
     public MaxPool2D(int ph, int pw, int sh, int sw) {
         if (ph < 1 || pw < 1 || sh < 1 || sw < 1) throw new IllegalArgumentException("MaxPool2D: sizes and strides must be >= 1");
         this.ph = ph; this.pw = pw; this.sh = sh; this.sw = sw;
+    }
+
+    static MaxPool2D fromConfig(ConfigReader c) {
+        int[] p = c.ints("pool_size", 2);
+        int[] s = c.ints("strides", 2, p);
+        c.oneOf("padding", "valid");
+        return new MaxPool2D(p[0], p[1], s[0], s[1]);
     }
 
     @Override public String kerasClassName() { return "MaxPooling2D"; }
@@ -41,48 +50,47 @@ public final class MaxPool2D extends Layer {
         return Shape.of(oh, ow, c);
     }
 
-    @Override public Map<String, Object> config() {
-        Map<String, Object> m = super.config();
-        m.put("pool_size", List.of(ph, pw));
-        m.put("strides", List.of(sh, sw));
-        m.put("padding", "valid");
-        return m;
-    }
+    @Override public Config config() { return new Config(name(), List.of(ph, pw), List.of(sh, sw), "valid"); }
 
-    @Override void allocate(Arena arena, int batch, int workers) {
-        argmax = arena.allocate((long) batch * oh * ow * c * 4, 64);
-    }
+    /** Per output element, the flat index (within its sample) of the input that won. */
+    @Override public List<Kept> kept() { return List.of(new Kept("argmax", (long) oh * ow * c, 4)); }
 
-    @Override void forward(Exec ex, MemorySegment in, MemorySegment out, int n) {
-        int groups = Layer.groups(n);
-        ex.pool().forEach(groups, (g, wk) -> forwardGroup(ex, g, groups, wk, in, out, n));
-    }
+    @Override public CpuOp cpu(CpuBinding b) { return new Cpu(b); }
 
-    @Override boolean groupwise() { return true; }
+    /** The CPU pair, groupwise: each sample group pooled on its own, the arg-max kept for the backward pass. */
+    private final class Cpu extends CpuOp {
+        private MemorySegment argmax;
 
-    @Override void forwardGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment out, int n) {
-        long inSize = (long) h * w * c, outSize = (long) oh * ow * c;
-        int s0 = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n);
-        PoolOps.maxPoolForward(in, s0 * inSize, s1 - s0, h, w, c, ph, pw, sh, sw, oh, ow, out, s0 * outSize, argmax, s0 * outSize);
-    }
+        Cpu(CpuBinding b) { super(MaxPool2D.this.name(), b); }
 
-    @Override void backward(Exec ex, MemorySegment in, MemorySegment out, MemorySegment dOut, MemorySegment dIn,
-                            int n, boolean preActivation) {
-        if (dIn == null) return;
-        int groups = Layer.groups(n);
-        ex.pool().forEach(groups, (g, wk) -> backwardGroup(ex, g, groups, wk, in, out, dOut, dIn, n, preActivation));
-    }
+        @Override public void allocate() {
+            argmax = b.arena().allocate(b.capacity() * kept().get(0).perSample() * 4, 64);
+        }
 
-    @Override void backwardGroup(Exec ex, int g, int groups, int wk, MemorySegment in, MemorySegment out, MemorySegment dOut,
-                                 MemorySegment dIn, int n, boolean preActivation) {
-        if (dIn == null) return;
-        long inSize = (long) h * w * c, outSize = (long) oh * ow * c;
-        int s0 = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n);
-        if (tiled) {
-            PoolOps.maxPoolBackwardTiled(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, h, w, c, ph, pw, dIn, s0 * inSize);
-        } else {
-            Vec.zero(dIn, s0 * inSize, (s1 - s0) * inSize);
-            PoolOps.maxPoolBackward(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, inSize, outSize, dIn, s0 * inSize);
+        @Override public boolean groupwise() { return true; }
+
+        @Override public void forwardGroup(Step s) {
+            long inSize = (long) h * w * c, outSize = (long) oh * ow * c;
+            int s0 = s.start(), s1 = s.end();
+            PoolOps.maxPoolForward(b.in(), s0 * inSize, s1 - s0, h, w, c, ph, pw, sh, sw, oh, ow, b.out(), s0 * outSize, argmax, s0 * outSize);
+        }
+
+        @Override public void backward(Step s) {
+            if (b.dIn() == null) return;
+            super.backward(s);
+        }
+
+        @Override public void backwardGroup(Step s) {
+            MemorySegment dIn = b.dIn(), dOut = b.dOut();
+            if (dIn == null) return;
+            long inSize = (long) h * w * c, outSize = (long) oh * ow * c;
+            int s0 = groupStart(s.group(), s.groups(), s.n()), s1 = groupStart(s.group() + 1, s.groups(), s.n());
+            if (tiled) {
+                PoolOps.maxPoolBackwardTiled(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, h, w, c, ph, pw, dIn, s0 * inSize);
+            } else {
+                Vec.zero(dIn, s0 * inSize, (s1 - s0) * inSize);
+                PoolOps.maxPoolBackward(dOut, s0 * outSize, argmax, s0 * outSize, s1 - s0, inSize, outSize, dIn, s0 * inSize);
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.panamacnn.ops;
 
-import dev.panamacnn.nn.Activation;
+import dev.panamacnn.activations.Activation;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 

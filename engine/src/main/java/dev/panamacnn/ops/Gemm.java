@@ -1,6 +1,6 @@
 package dev.panamacnn.ops;
 
-import dev.panamacnn.backend.Parallel;
+import dev.panamacnn.runtime.Parallel;
 import dev.panamacnn.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -48,7 +48,7 @@ public final class Gemm {
     public static final int KC = 256;
     public static final int MC = 16 * MR;
     public static final int NC = 16 * NR;
-    static final boolean VECTOR = !"false".equals(System.getProperty("panamacnn.vector"));
+    static final boolean VECTOR = dev.panamacnn.runtime.Flags.VECTOR;
 
     /** Whether the Vector API micro-kernels are in use (not {@code -Dpanamacnn.vector=false}). */
     public static boolean vectorized() { return VECTOR; }
@@ -106,7 +106,7 @@ public final class Gemm {
         }
     }
 
-    static final boolean DIRECT_B = !"false".equals(System.getProperty("panamacnn.directB"));
+    static final boolean DIRECT_B = dev.panamacnn.runtime.Flags.DIRECT_B;
 
     /** Floats needed to hold op(B) ({@code k x n}) packed by {@link #packB(boolean, int, int, MemorySegment, long, int, float[])}. */
     public static int packedSize(int k, int n) {

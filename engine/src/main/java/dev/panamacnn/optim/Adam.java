@@ -1,6 +1,6 @@
 package dev.panamacnn.optim;
 
-import dev.panamacnn.backend.Exec;
+import dev.panamacnn.ops.Exec;
 import dev.panamacnn.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -36,6 +36,12 @@ public final class Adam implements Optimizer {
             throw new IllegalArgumentException("Adam: need learning_rate > 0, 0 <= beta1, beta2 < 1, epsilon >= 0");
         }
         this.lr = learningRate; this.beta1 = beta1; this.beta2 = beta2; this.epsilon = epsilon;
+    }
+
+    /** From {@code compile_config.optimizer} (Keras' names and defaults). */
+    static Adam fromConfig(com.fasterxml.jackson.databind.JsonNode o) {
+        return new Adam((float) o.path("learning_rate").asDouble(0.001), (float) o.path("beta_1").asDouble(0.9),
+                (float) o.path("beta_2").asDouble(0.999), (float) o.path("epsilon").asDouble(1e-7));
     }
 
     @Override public void build(Arena arena, long n) {

@@ -1,6 +1,6 @@
 package dev.panamacnn.optim;
 
-import dev.panamacnn.backend.Exec;
+import dev.panamacnn.ops.Exec;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

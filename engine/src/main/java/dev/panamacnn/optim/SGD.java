@@ -1,6 +1,6 @@
 package dev.panamacnn.optim;
 
-import dev.panamacnn.backend.Exec;
+import dev.panamacnn.ops.Exec;
 import dev.panamacnn.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -24,6 +24,11 @@ public final class SGD implements Optimizer {
             throw new IllegalArgumentException("SGD: need learning_rate > 0 and 0 <= momentum < 1");
         }
         this.lr = learningRate; this.momentum = momentum;
+    }
+
+    /** From {@code compile_config.optimizer} (Keras' names and defaults). */
+    static SGD fromConfig(com.fasterxml.jackson.databind.JsonNode o) {
+        return new SGD((float) o.path("learning_rate").asDouble(0.01), (float) o.path("momentum").asDouble(0));
     }
 
     @Override public void build(Arena arena, long n) { velocity = Tensor.allocateFloats(arena, n); t = 0; }

@@ -5,17 +5,17 @@ import dev.panamacnn.data.IdxReader;
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
 import dev.panamacnn.loss.Loss;
-import dev.panamacnn.nn.Activation;
+import dev.panamacnn.activations.Activation;
 import dev.panamacnn.nn.Conv2D;
 import dev.panamacnn.nn.Dense;
 import dev.panamacnn.nn.Flatten;
 import dev.panamacnn.nn.MaxPool2D;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.optim.Adam;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.train.FitOptions;
-import dev.panamacnn.train.Metric;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.loss.Metric;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -191,7 +191,7 @@ class FuzzTest {
             try (Sequential m = new Sequential(new Conv2D(2, 3, 3, Activation.RELU, Shape.of(28, 28, 1)), new MaxPool2D(2, 2),
                     new Flatten(), new Dense(10, Activation.SOFTMAX)).threads(1)) {
                 m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-                expectCleanOutcome(Checkpoint.file(bad), f -> Checkpoint.restore(bad, m, 64, 32), ModelFormatException.class, "checkpoint case " + i);
+                expectCleanOutcome(Checkpoint.file(bad), f -> Checkpoint.restore(bad, m.network(), 64, 32), ModelFormatException.class, "checkpoint case " + i);
             }
         }
         assertTrue(rejected > 1500, rejected + " rejected, " + accepted + " accepted");

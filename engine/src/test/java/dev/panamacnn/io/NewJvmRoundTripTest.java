@@ -2,12 +2,12 @@ package dev.panamacnn.io;
 
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
-import dev.panamacnn.nn.Models;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Models;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.loss.Loss;
 import dev.panamacnn.optim.Adam;
 import dev.panamacnn.train.FitOptions;
-import dev.panamacnn.train.Metric;
+import dev.panamacnn.loss.Metric;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

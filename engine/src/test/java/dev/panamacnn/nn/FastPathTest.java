@@ -1,8 +1,10 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.activations.Activation;
+
 import dev.panamacnn.ops.Reference;
 import dev.panamacnn.tensor.Shape;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -96,7 +98,7 @@ class FastPathTest {
                 float[] dyPre = dy.clone();
                 if (act == Activation.RELU) for (int i = 0; i < dyPre.length; i++) if (pre[i] <= 0) dyPre[i] = 0;
                 float[][] ref = Reference.conv2dBackward(x, n, h, w, c, kernel, kh, kw, f, sh, sw, dyPre);
-                hh.backward(dy, false, true);
+                hh.backward(dy, true);
                 close(ref[0], LayerHarness.get(hh.dIn, n * hh.inSize), 1e-4, what + " dx");
                 float[] g = LayerHarness.get(hh.grads, hh.paramCount);
                 close(ref[1], java.util.Arrays.copyOf(g, ks), 1e-4, what + " dkernel");
@@ -120,7 +122,7 @@ class FastPathTest {
                 hh.forward();
                 assertArrayEquals(Reference.maxPoolForward(x, n, h, w, c, ph, pw, sh, sw), LayerHarness.get(hh.out, n * hh.outSize), 0f, what);
                 float[] dy = rand(r, n * hh.outSize);
-                hh.backward(dy, false, true);
+                hh.backward(dy, true);
                 close(Reference.maxPoolBackward(x, n, h, w, c, ph, pw, sh, sw, dy), LayerHarness.get(hh.dIn, n * hh.inSize), 1e-6, what + " dx");
             }
         }
@@ -150,7 +152,7 @@ class FastPathTest {
                     if (act == Activation.TANH) dyPre[i] = dy[i] * (1 - expectOut[i] * expectOut[i]);
                 }
                 float[][] ref = Reference.denseBackward(x, n, in, kernel, out, dyPre);
-                hh.backward(dy, false, true);
+                hh.backward(dy, true);
                 close(ref[0], LayerHarness.get(hh.dIn, n * in), 1e-3, what + " dx");
                 float[] g = LayerHarness.get(hh.grads, hh.paramCount);
                 close(ref[1], java.util.Arrays.copyOf(g, in * out), 1e-3, what + " dkernel");

@@ -1,7 +1,9 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.activations.Activation;
+
 import dev.panamacnn.tensor.Shape;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,7 +42,7 @@ class GradientCheckTest {
                 float[] upstream = new float[h.n * h.outSize];
                 for (int i = 0; i < upstream.length; i++) upstream[i] = (float) r.nextGaussian();
                 h.forward();
-                h.backward(upstream, false, true);
+                h.backward(upstream, true);
                 float[] dIn = LayerHarness.get(h.dIn, h.n * h.inSize);
                 float[] dParams = LayerHarness.get(h.grads, h.paramCount);
                 check(name + " input", h, h.in, h.n * h.inSize, dIn, upstream, r);

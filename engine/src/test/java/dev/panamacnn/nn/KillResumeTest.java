@@ -1,5 +1,8 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.models.Sequential;
+
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
 import dev.panamacnn.io.Checkpoint;
@@ -9,8 +12,8 @@ import dev.panamacnn.optim.Adam;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.train.Callback;
 import dev.panamacnn.train.FitOptions;
-import dev.panamacnn.train.Metric;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.loss.Metric;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

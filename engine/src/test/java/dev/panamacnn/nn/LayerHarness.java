@@ -1,59 +1,71 @@
 package dev.panamacnn.nn;
 
-import dev.panamacnn.backend.Exec;
+import dev.panamacnn.ops.Exec;
+import dev.panamacnn.runtime.Rng;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.tensor.Tensor;
-import dev.panamacnn.util.Rng;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** Runs one layer on its own: parameters, workspace and buffers for a batch of n, on T threads. */
-final class LayerHarness implements AutoCloseable {
-    static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+/** Runs one layer's CPU pair on its own: parameters, workspace and buffers for a batch of n, on T threads. */
+public final class LayerHarness implements AutoCloseable, CpuBinding.Buffers {
+    public static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     final Arena arena = Arena.ofShared();
     final Exec exec;
-    final Layer layer;
-    final int n, inSize, outSize, paramCount;
-    final MemorySegment params, grads, in, out, dOut, dIn;
+    public final Layer layer;
+    public final int n, inSize, outSize, paramCount;
+    public final MemorySegment params, grads, in, out, dOut, dIn;
+    private final CpuOp op;
+    private boolean wantDIn = true;
 
-    LayerHarness(Layer layer, Shape input, int n, int threads, long seed) {
+    public LayerHarness(Layer layer, Shape input, int n, int threads, long seed) { this(layer, input, n, threads, seed, false); }
+
+    /** @param last whether the layer is bound as a model's last layer (its backward gets the pre-activation gradient) */
+    public LayerHarness(Layer layer, Shape input, int n, int threads, long seed, boolean last) {
         this.layer = layer;
         this.n = n;
-        Shape o = layer.build(input);
+        Shape o = layer.build(layer.getClass().getSimpleName().toLowerCase(), input);
         inSize = input.size();
         outSize = o.size();
         paramCount = (int) layer.paramCount();
-        params = Tensor.allocateFloats(arena, paramCount);
-        grads = Tensor.allocateFloats(arena, paramCount);
-        layer.bind(params, grads, 0);
-        layer.allocate(arena, n, threads);
+        params = Tensor.allocateFloats(arena, Math.max(1, paramCount));
+        grads = Tensor.allocateFloats(arena, Math.max(1, paramCount));
         exec = new Exec(threads, arena);
         in = Tensor.allocateFloats(arena, (long) n * inSize);
         out = Tensor.allocateFloats(arena, (long) n * outSize);
         dOut = Tensor.allocateFloats(arena, (long) n * outSize);
         dIn = Tensor.allocateFloats(arena, (long) n * inSize);
+        // index 1: not the first layer, so the op computes input gradients
+        op = layer.cpu(new CpuBinding(exec, arena, n, params, grads, 0, this, 1, last));
+        if (op != null) op.allocate();
         Rng r = new Rng(seed);
         for (int i = 0; i < paramCount; i++) params.setAtIndex(F, i, (float) (r.nextGaussian() * 0.5));
         for (long i = 0; i < (long) n * inSize; i++) in.setAtIndex(F, i, (float) r.nextGaussian());
     }
 
-    void forward() { layer.forward(exec, in, out, n); }
+    public void forward() { if (op != null) op.forward(Step.of(n, true, 1)); }
 
     /** Backward with a copy of {@code upstream} as dOut (layers may overwrite dOut). */
-    void backward(float[] upstream, boolean pre, boolean wantDIn) {
+    public void backward(float[] upstream, boolean wantDIn) {
         MemorySegment.copy(upstream, 0, dOut, F, 0, upstream.length);
-        layer.backward(exec, in, out, dOut, wantDIn ? dIn : null, n, pre);
+        this.wantDIn = wantDIn;
+        if (op != null) op.backward(Step.of(n, true, 1));
     }
 
-    static float[] get(MemorySegment s, int n) {
+    @Override public MemorySegment input(int layer) { return in; }
+    @Override public MemorySegment output(int i) { return layer.isView() ? in : out; }
+    @Override public MemorySegment outputGradient(int layer) { return dOut; }
+    @Override public MemorySegment inputGradient(int layer) { return wantDIn ? dIn : null; }
+
+    public static float[] get(MemorySegment s, int n) {
         float[] a = new float[n];
         MemorySegment.copy(s, F, 0, a, 0, n);
         return a;
     }
 
-    static void put(MemorySegment s, float[] a) { MemorySegment.copy(a, 0, s, F, 0, a.length); }
+    public static void put(MemorySegment s, float[] a) { MemorySegment.copy(a, 0, s, F, 0, a.length); }
 
     @Override public void close() { exec.close(); arena.close(); }
 }

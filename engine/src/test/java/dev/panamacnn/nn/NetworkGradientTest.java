@@ -1,11 +1,14 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.models.Sequential;
+
 import dev.panamacnn.loss.Loss;
 import dev.panamacnn.optim.SGD;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.tensor.Tensor;
-import dev.panamacnn.train.Metric;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.loss.Metric;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;

@@ -1,12 +1,15 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.models.Sequential;
+
 import dev.panamacnn.loss.Loss;
 import dev.panamacnn.ops.Reference;
 import dev.panamacnn.optim.Adam;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.tensor.Tensor;
-import dev.panamacnn.train.Metric;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.loss.Metric;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -41,7 +44,7 @@ class PoolFusionTest {
                 Tensor[] xy = batch(arena, 4, 28, 1);
                 m.trainOnBatch(xy[0], xy[1]);
             }
-            assertFalse(m.fusedWithNext(0));
+            assertFalse(m.cpu().fusedWithNext(0));
         }
     }
 
@@ -70,7 +73,7 @@ class PoolFusionTest {
                 b.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
                 var r1 = a.trainOnBatch(xy[0], xy[1]);
                 var r2 = a.trainOnBatch(xy[0], xy[1]);
-                assertTrue(a.fusedWithNext(0), "the first convolution should run fused with its pooling");
+                assertTrue(a.cpu().fusedWithNext(0), "the first convolution should run fused with its pooling");
                 var parts = b.stepParts(xy[0], xy[1]);   // one (fused) step, then the parts, unfused
                 parts.values().forEach(Runnable::run);
                 String what = filters + " filters, " + act + ", " + size + "x" + size;

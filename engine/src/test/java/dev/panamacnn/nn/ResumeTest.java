@@ -1,5 +1,8 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.models.Sequential;
+
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
 import dev.panamacnn.io.Checkpoint;
@@ -9,7 +12,7 @@ import dev.panamacnn.optim.Adam;
 import dev.panamacnn.train.Callback;
 import dev.panamacnn.train.FitOptions;
 import dev.panamacnn.train.History;
-import dev.panamacnn.train.Metric;
+import dev.panamacnn.loss.Metric;
 import dev.panamacnn.train.TrainingDivergedException;
 import dev.panamacnn.train.TrainingStopped;
 import org.junit.jupiter.api.BeforeAll;

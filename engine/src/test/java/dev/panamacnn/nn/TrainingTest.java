@@ -1,5 +1,9 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.models.Sequential;
+import dev.panamacnn.models.Models;
+
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
 import dev.panamacnn.loss.Loss;
@@ -8,7 +12,7 @@ import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.train.EvalResult;
 import dev.panamacnn.train.FitOptions;
 import dev.panamacnn.train.History;
-import dev.panamacnn.train.Metric;
+import dev.panamacnn.loss.Metric;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

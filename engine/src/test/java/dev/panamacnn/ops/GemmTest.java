@@ -1,7 +1,7 @@
 package dev.panamacnn.ops;
 
-import dev.panamacnn.backend.Exec;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.ops.Exec;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;

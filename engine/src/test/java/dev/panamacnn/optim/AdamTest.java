@@ -1,8 +1,8 @@
 package dev.panamacnn.optim;
 
-import dev.panamacnn.backend.Exec;
+import dev.panamacnn.ops.Exec;
 import dev.panamacnn.ops.Reference;
-import dev.panamacnn.util.Rng;
+import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;

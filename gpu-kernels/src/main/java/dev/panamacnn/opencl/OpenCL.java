@@ -68,8 +68,7 @@ public final class OpenCL {
     // ---------------------------------------------------------------- loading
 
     private static final class Lib {
-        static final String NAME = System.getProperty("panamacnn.opencl.library",
-                System.getenv().getOrDefault("PANAMA_CNN_OPENCL_LIBRARY", "libOpenCL.so.1"));
+        static final String NAME = dev.panamacnn.runtime.Flags.openClLibrary();
         static final SymbolLookup LOOKUP;
         static final String FAILURE;
 

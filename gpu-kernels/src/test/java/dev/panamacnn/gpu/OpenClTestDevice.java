@@ -30,10 +30,10 @@ final class OpenClTestDevice {
             if (devices.isEmpty()) why = "no OpenCL platform or device is visible (install pocl-opencl-icd for a CPU device)";
         }
         if (why != null) {
-            if ("1".equals(System.getenv("PANAMA_CNN_REQUIRE_OPENCL"))) throw new AssertionError("PANAMA_CNN_REQUIRE_OPENCL=1 but " + why);
+            if (dev.panamacnn.runtime.Flags.requireOpenCl()) throw new AssertionError("PANAMA_CNN_REQUIRE_OPENCL=1 but " + why);
             Assumptions.abort("OpenCL tests skipped: " + why);
         }
-        String pick = System.getenv("PANAMA_CNN_OPENCL_DEVICE");
+        String pick = dev.panamacnn.runtime.Flags.testOpenClDevice();
         if (pick != null && !pick.isBlank()) return devices.get(Integer.parseInt(pick.trim()));
         return devices.stream().filter(ClDevice::isGpu).findFirst().orElse(devices.get(0));
     }

@@ -4,12 +4,12 @@ import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
 import dev.panamacnn.loss.Loss;
-import dev.panamacnn.nn.Activation;
+import dev.panamacnn.activations.Activation;
 import dev.panamacnn.nn.Conv2D;
 import dev.panamacnn.nn.Dense;
 import dev.panamacnn.nn.Flatten;
 import dev.panamacnn.nn.MaxPool2D;
-import dev.panamacnn.nn.Sequential;
+import dev.panamacnn.models.Sequential;
 import dev.panamacnn.opencl.ClContext;
 import dev.panamacnn.opencl.ClDevice;
 import dev.panamacnn.optim.Adam;
@@ -18,7 +18,7 @@ import dev.panamacnn.tensor.Tensor;
 import dev.panamacnn.train.EvalResult;
 import dev.panamacnn.train.FitOptions;
 import dev.panamacnn.train.History;
-import dev.panamacnn.train.Metric;
+import dev.panamacnn.loss.Metric;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,7 +77,7 @@ class OpenClTrainingTest {
              OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 64)) {
             gpu.accelerate(acc);
             Tensor x = batch(data.train().x(), 0, 37), y = batch(data.train().y(), 0, 37);   // odd batch
-            Sequential.StepResult rc = cpu.trainOnBatch(x, y), rg = gpu.trainOnBatch(x, y);
+            dev.panamacnn.exec.StepResult rc = cpu.trainOnBatch(x, y), rg = gpu.trainOnBatch(x, y);
             assertEquals(rc.loss(), rg.loss(), 1e-5, "loss");
             assertEquals(rc.correct(), rg.correct(), "correct predictions");
             acc.downloadGradients();

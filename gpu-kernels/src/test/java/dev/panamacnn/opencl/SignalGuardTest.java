@@ -42,7 +42,7 @@ class SignalGuardTest {
     @Test
     void jvmKeepsItsSignalHandlersWithoutLibjsig() throws Exception {
         Assumptions.assumeTrue(System.getProperty("os.name", "").toLowerCase().contains("linux"), "Linux only");
-        Assumptions.assumeTrue(OpenCL.available() && !ClPlatforms.devices().isEmpty() || "1".equals(System.getenv("PANAMA_CNN_REQUIRE_OPENCL")),
+        Assumptions.assumeTrue(OpenCL.available() && !ClPlatforms.devices().isEmpty() || dev.panamacnn.runtime.Flags.requireOpenCl(),
                 "no OpenCL device");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));

@@ -1,4 +1,4 @@
-package dev.panamacnn.backend;
+package dev.panamacnn.runtime;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;

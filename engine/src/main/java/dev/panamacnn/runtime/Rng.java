@@ -1,4 +1,4 @@
-package dev.panamacnn.util;
+package dev.panamacnn.runtime;
 
 /**
  * SplitMix64: a tiny, fast, seedable generator whose whole state is one {@code long}, so it can be saved

@@ -1,6 +1,6 @@
-package dev.panamacnn.backend;
+package dev.panamacnn.ops;
 
-import dev.panamacnn.ops.Gemm;
+import dev.panamacnn.runtime.Parallel;
 
 import java.lang.foreign.Arena;
 

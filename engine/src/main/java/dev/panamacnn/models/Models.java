@@ -1,5 +1,10 @@
-package dev.panamacnn.nn;
+package dev.panamacnn.models;
 
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.nn.Conv2D;
+import dev.panamacnn.nn.Dense;
+import dev.panamacnn.nn.Flatten;
+import dev.panamacnn.nn.MaxPool2D;
 import dev.panamacnn.tensor.Shape;
 
 /** Ready-made architectures. */

@@ -1,4 +1,4 @@
-package dev.panamacnn.nn;
+package dev.panamacnn.activations;
 
 /** Element-wise activations, as in Keras' {@code activation=} argument. */
 public enum Activation {

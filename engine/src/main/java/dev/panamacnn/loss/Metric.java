@@ -1,4 +1,4 @@
-package dev.panamacnn.train;
+package dev.panamacnn.loss;
 
 /** Metrics, named as in Keras' {@code compile(metrics=[...])}. */
 public enum Metric {

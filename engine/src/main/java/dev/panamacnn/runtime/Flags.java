@@ -1,0 +1,44 @@
+package dev.panamacnn.runtime;
+
+import java.nio.file.Path;
+
+/**
+ * Every setting panama-cnn reads from a {@code -D} system property or an environment variable, read here and
+ * nowhere else (docs/architecture.md lists them in one table). Each is read once, when first used.
+ */
+public final class Flags {
+    private Flags() {}
+
+    /** {@code -Dpanamacnn.vector=false}: scalar GEMM micro-kernels instead of the Vector API ones (for comparisons). */
+    public static final boolean VECTOR = !"false".equals(System.getProperty("panamacnn.vector"));
+
+    /** {@code -Dpanamacnn.directB=false}: always pack B in the GEMM, even where it can be read in place. */
+    public static final boolean DIRECT_B = !"false".equals(System.getProperty("panamacnn.directB"));
+
+    /** {@code -Dpanamacnn.fusion=false}: the CPU backend runs a first convolution and its pooling as two layers. */
+    public static final boolean FUSION = !"false".equals(System.getProperty("panamacnn.fusion"));
+
+    /** {@code $PANAMA_CNN_DATA}: where MNIST and checkpoints go (default {@code ~/.cache/panama-cnn}). */
+    public static Path dataHome() {
+        String env = System.getenv("PANAMA_CNN_DATA");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        return Path.of(System.getProperty("user.home"), ".cache", "panama-cnn");
+    }
+
+    /**
+     * {@code -Dpanamacnn.opencl.library}, else {@code $PANAMA_CNN_OPENCL_LIBRARY}, else {@code libOpenCL.so.1}: the
+     * OpenCL ICD loader the OpenCL backend opens.
+     */
+    public static String openClLibrary() {
+        return System.getProperty("panamacnn.opencl.library", System.getenv().getOrDefault("PANAMA_CNN_OPENCL_LIBRARY", "libOpenCL.so.1"));
+    }
+
+    /** {@code $PANAMA_CNN_REQUIRE_OPENCL=1}: tests that need an OpenCL device fail instead of skipping without one (CI sets it). */
+    public static boolean requireOpenCl() { return "1".equals(System.getenv("PANAMA_CNN_REQUIRE_OPENCL")); }
+
+    /** {@code $PANAMA_CNN_OPENCL_DEVICE=N}: the OpenCL device the tests use (default: the first one). */
+    public static String testOpenClDevice() { return System.getenv("PANAMA_CNN_OPENCL_DEVICE"); }
+
+    /** {@code -Dpanamacnn.bench.device=N}: the OpenCL device the benchmarks use (default: the first GPU, else the first device). */
+    public static String benchDevice() { return System.getProperty("panamacnn.bench.device"); }
+}
