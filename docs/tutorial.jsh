@@ -5,6 +5,8 @@
 // [1] Check the version (Keras: import keras; print(keras.__version__))
 import dev.panamacnn.Version;
 import dev.panamacnn.data.*;
+import dev.panamacnn.activations.*;
+import dev.panamacnn.models.*;
 import dev.panamacnn.nn.*;
 import dev.panamacnn.optim.*;
 import dev.panamacnn.loss.*;

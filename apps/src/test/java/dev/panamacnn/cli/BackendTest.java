@@ -1,5 +1,7 @@
 package dev.panamacnn.cli;
 
+import org.junit.jupiter.api.Tag;
+
 import dev.panamacnn.data.SyntheticDigits;
 import dev.panamacnn.opencl.ClPlatforms;
 import dev.panamacnn.opencl.OpenCL;
@@ -18,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Backend choice through the CLI, in child JVMs whose OpenCL environment we control: fallback is never silent. */
+@Tag("slow")
 class BackendTest {
     @TempDir Path dir;
 

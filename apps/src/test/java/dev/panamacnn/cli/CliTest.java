@@ -1,5 +1,7 @@
 package dev.panamacnn.cli;
 
+import org.junit.jupiter.api.Tag;
+
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
 import org.junit.jupiter.api.Test;
@@ -15,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line, in process: real runs on small data, and one clear line (never a stack trace) for bad input. */
+@Tag("slow")
 class CliTest {
     @TempDir Path dir;
 

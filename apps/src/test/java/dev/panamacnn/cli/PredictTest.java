@@ -1,5 +1,7 @@
 package dev.panamacnn.cli;
 
+import org.junit.jupiter.api.Tag;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.panamacnn.data.DigitImages;
@@ -24,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code predict} on real picture files made from IDX digits: different sizes (28, 64, 200 px), inverted
  * colors, color and grayscale, margins. The model is trained on digits normalized the MNIST way, as MNIST was.
  */
+@Tag("slow")
 class PredictTest {
     @TempDir Path dir;
 

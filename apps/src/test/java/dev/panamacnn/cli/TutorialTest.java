@@ -1,5 +1,7 @@
 package dev.panamacnn.cli;
 
+import org.junit.jupiter.api.Tag;
+
 import dev.panamacnn.data.SyntheticDigits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * output has exactly the shape of the real run shown in docs/tutorial-output.txt: the same lines, cell by cell,
  * once numbers, the digit picture and repeated epochs are normalized.
  */
+@Tag("slow")
 class TutorialTest {
     @TempDir Path dir;
 

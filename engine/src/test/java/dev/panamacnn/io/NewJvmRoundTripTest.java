@@ -1,5 +1,7 @@
 package dev.panamacnn.io;
 
+import org.junit.jupiter.api.Tag;
+
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
 import dev.panamacnn.models.Models;
@@ -19,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Train briefly, save, load in a new JVM: the predictions there are bit-identical to the trained model's. */
+@Tag("slow")
 class NewJvmRoundTripTest {
 
     /** Child: {@code modelDir dataDir outFile}: loads the model and writes its test-set predictions. */

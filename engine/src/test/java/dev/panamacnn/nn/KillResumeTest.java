@@ -1,5 +1,7 @@
 package dev.panamacnn.nn;
 
+import org.junit.jupiter.api.Tag;
+
 import dev.panamacnn.activations.Activation;
 import dev.panamacnn.models.Sequential;
 
@@ -36,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * steps and during checkpoint writes), then restarted with resume, at least 10 times. Every checkpoint found
  * after a kill must be intact, and the final weights must equal an uninterrupted run's, bit for bit.
  */
+@Tag("slow")
 class KillResumeTest {
     static final int EPOCHS = 40, BATCH = 50, SLEEP_MS = 25;
 

@@ -1,5 +1,7 @@
 package dev.panamacnn.ops;
 
+import org.junit.jupiter.api.Tag;
+
 import dev.panamacnn.ops.Exec;
 import dev.panamacnn.runtime.Rng;
 import org.junit.jupiter.api.Test;
@@ -17,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The scalar micro-kernels ({@code -Dpanamacnn.vector=false}, for machines where the Vector API is slow) against
  * the reference. The switch is read once per JVM, so the check runs in a child JVM.
  */
+@Tag("slow")
 class ScalarFallbackTest {
 
     /** Child: runs the GEMM on random shapes with every transpose combination; exit status 1 on a mismatch. */

@@ -1,5 +1,7 @@
 package dev.panamacnn.gpu;
 
+import org.junit.jupiter.api.Tag;
+
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.data.SyntheticDigits;
@@ -33,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The whole training step on the OpenCL device against the CPU engine, from the same initial weights. */
+@Tag("slow")
 class OpenClTrainingTest {
     static ClDevice device;
     static Mnist data;

@@ -1,5 +1,7 @@
 package dev.panamacnn.opencl;
 
+import org.junit.jupiter.api.Tag;
+
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -15,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A JVM started without libjsig keeps its own signal handlers after an OpenCL driver starts (PoCL's LLVM
  * replaces SIGSEGV's and others when it initializes; the JVM then died with SIGSEGV at its next safepoint).
  */
+@Tag("slow")
 class SignalGuardTest {
 
     /** Child: starts the drivers, checks that no JVM handler is left replaced, then forces many safepoints. */
