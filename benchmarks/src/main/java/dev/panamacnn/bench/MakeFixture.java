@@ -47,7 +47,12 @@ public final class MakeFixture {
                 lines.add(Integer.toHexString(Float.floatToRawIntBits(p.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i))));
             }
             Files.write(out.resolve("predictions.txt"), lines);
-            SyntheticDigits.write(out.resolve("digits"), 1, 4, 11);
+            // the 4 test digits predicted above, and a 1-sample training set so that the folder loads as MNIST
+            Files.createDirectories(out.resolve("digits"));
+            for (String f : new String[] {Mnist.TEST_IMAGES, Mnist.TEST_LABELS}) Files.copy(data.resolve(f), out.resolve("digits").resolve(f));
+            Path one = Files.createTempDirectory("pcnn-fixture-one");
+            SyntheticDigits.write(one, 1, 1, 11);
+            for (String f : new String[] {Mnist.TRAIN_IMAGES, Mnist.TRAIN_LABELS}) Files.copy(one.resolve(f), out.resolve("digits").resolve(f));
         }
     }
 }

@@ -91,7 +91,7 @@ public final class CpuBackend implements Backend {
             ops = new CpuOp[n];
             for (int i = 0; i < n; i++) {
                 ops[i] = layers.get(i).isView() ? null : layers.get(i).cpu(new CpuBinding(exec, arena, capacity, net.parameters(), net.gradients(),
-                        plan.paramOffset(i), this, i, i == n - 1));
+                        plan.paramOffset(i), this, i, plan.needsInputGradient(i), i == n - 1));
             }
             int p = 0, real = 0;
             while (p < n && (ops[p] == null || ops[p].groupwise())) {
@@ -151,7 +151,7 @@ public final class CpuBackend implements Backend {
         @Override public MemorySegment input(int i) { return i == 0 ? x : acts[i - 1]; }
         @Override public MemorySegment output(int i) { return acts[i]; }
         @Override public MemorySegment outputGradient(int i) { return dacts[i]; }
-        @Override public MemorySegment inputGradient(int i) { return i == 0 ? null : dacts[i - 1]; }
+        @Override public MemorySegment inputGradient(int i) { return plan.needsInputGradient(i) ? dacts[i - 1] : null; }
         MemorySegment output() { return acts[acts.length - 1]; }
     }
 

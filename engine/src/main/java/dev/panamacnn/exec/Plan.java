@@ -95,6 +95,12 @@ public final class Plan {
     /** Whether layer {@code i} has an output-gradient buffer of its own. */
     public boolean ownsGradient(int i) { return gradientOwner[i] == i; }
 
+    /** Whether layer {@code i}'s backward pass must produce its input gradient: some layer before it is not a view. */
+    public boolean needsInputGradient(int i) {
+        for (int j = 0; j < i; j++) if (!layers.get(j).isView()) return true;
+        return false;
+    }
+
     /** What layer {@code i} keeps from forward to backward. */
     public List<Layer.Kept> kept(int i) { return layers.get(i).kept(); }
 

@@ -11,18 +11,20 @@ import java.lang.foreign.MemorySegment;
  * layer's offset in them, and its activation buffers. Buffers are looked up on each call, since the gradient
  * buffers are allocated only when the plan is first used for training.
  *
+ * @param inputGradient whether the backward pass must produce the input gradient (false for the first layer with
+ *     parameters or work: nothing needs the gradient w.r.t. the model's input)
  * @param preActivation whether the output gradient the backward pass gets is w.r.t. the pre-activation (the last
  *     layer: its softmax is fused with the cross-entropy)
  */
 public record CpuBinding(Exec exec, Arena arena, int capacity, MemorySegment params, MemorySegment grads, long paramOffset,
-                         Buffers buffers, int index, boolean preActivation) {
+                         Buffers buffers, int index, boolean inputGradient, boolean preActivation) {
 
     /** The plan's buffers by layer index. */
     public interface Buffers {
         MemorySegment input(int layer);
         MemorySegment output(int layer);
         MemorySegment outputGradient(int layer);
-        /** Null for the first layer: nothing needs the gradient w.r.t. the model's input. */
+        /** Null where no input gradient is needed (the first layer that is not a view). */
         MemorySegment inputGradient(int layer);
     }
 
@@ -30,7 +32,5 @@ public record CpuBinding(Exec exec, Arena arena, int capacity, MemorySegment par
     public MemorySegment out() { return buffers.output(index); }
     public MemorySegment dOut() { return buffers.outputGradient(index); }
     public MemorySegment dIn() { return buffers.inputGradient(index); }
-    /** Whether the backward pass must produce the input gradient. */
-    public boolean inputGradient() { return index > 0; }
     public int workers() { return exec.threads(); }
 }

@@ -16,6 +16,7 @@ public final class LayerRegistry {
     private static final Map<String, Function<ConfigReader, Layer>> TYPES = new LinkedHashMap<>();
 
     static {
+        register("InputLayer", InputLayer::fromConfig);
         register("Conv2D", Conv2D::fromConfig);
         register("MaxPooling2D", MaxPool2D::fromConfig);
         register("Flatten", Flatten::fromConfig);

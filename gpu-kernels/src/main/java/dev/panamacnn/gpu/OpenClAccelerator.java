@@ -147,7 +147,7 @@ public final class OpenClAccelerator implements Backend {
             }
             if (l.isView()) continue;
             ops.add(OpenClOps.bind(l, new ClBinding(ctx, lib, capacity, params, grads, plan.paramOffset(i),
-                    i == 0 ? x : acts[i - 1], acts[i], dacts[i], i == 0 ? null : dacts[i - 1], last)));
+                    i == 0 ? x : acts[i - 1], acts[i], dacts[i], plan.needsInputGradient(i) ? dacts[i - 1] : null, last)));
         }
         ClBuffer logits = acts[count - 1];
         softmaxTrain = training ? softmax(logits, 1, 1) : null;

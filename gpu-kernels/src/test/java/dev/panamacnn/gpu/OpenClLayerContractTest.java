@@ -1,0 +1,34 @@
+package dev.panamacnn.gpu;
+
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.nn.Layer;
+import dev.panamacnn.nn.LayerContract;
+import dev.panamacnn.opencl.ClDevice;
+import dev.panamacnn.tensor.Shape;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every layer of the engine's contract test ({@code LayerContractTest.layers()}) trains on the OpenCL backend as on
+ * the CPU engine ({@link LayerContract#checkBackend}), on whatever OpenCL device is visible (PoCL in CI). A softmax
+ * before the last layer is refused, naming the layer: the backend fuses softmax only with the loss.
+ */
+class OpenClLayerContractTest {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.panamacnn.nn.LayerContractTest#layers")
+    void trainsAsOnTheCpu(String name, Supplier<Layer> make, Shape input) {
+        ClDevice device = OpenClTestDevice.get();
+        if (make.get().activation() == Activation.SOFTMAX) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> LayerContract.checkBackend(name, make, input, m -> OpenClAccelerator.create(m, device, 8), 2e-4));
+            assertTrue(e.getMessage().contains("softmax only on the last (Dense) layer, not on dense"), e.getMessage());
+            return;
+        }
+        LayerContract.checkBackend(name, make, input, m -> OpenClAccelerator.create(m, device, 8), 2e-4);
+    }
+}
