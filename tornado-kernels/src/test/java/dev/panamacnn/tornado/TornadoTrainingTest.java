@@ -1,0 +1,179 @@
+package dev.panamacnn.tornado;
+
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.data.Mnist;
+import dev.panamacnn.data.SyntheticDigits;
+import dev.panamacnn.exec.BackendFactory;
+import dev.panamacnn.exec.StepResult;
+import dev.panamacnn.loss.Loss;
+import dev.panamacnn.loss.Metric;
+import dev.panamacnn.models.Sequential;
+import dev.panamacnn.nn.Conv2D;
+import dev.panamacnn.nn.Dense;
+import dev.panamacnn.nn.Flatten;
+import dev.panamacnn.nn.MaxPool2D;
+import dev.panamacnn.optim.Adam;
+import dev.panamacnn.optim.SGD;
+import dev.panamacnn.tensor.Shape;
+import dev.panamacnn.tensor.Tensor;
+import dev.panamacnn.train.EvalResult;
+import dev.panamacnn.train.FitOptions;
+import dev.panamacnn.train.History;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Locale;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The whole training step as one TornadoVM task graph, against the CPU engine from the same initial weights. */
+class TornadoTrainingTest {
+    static Mnist data;
+
+    @BeforeAll static void setUp(@TempDir Path dir) throws Exception {
+        SyntheticDigits.write(dir, 2000, 500, 3);
+        data = Mnist.load(dir, w -> {});
+    }
+
+    /** The tutorial's layer types, smaller (a strided conv and an overlapping pool, so every kernel path runs). */
+    static Sequential model(boolean adam) {
+        Sequential m = new Sequential(
+                new Conv2D(6, 5, 5, Activation.RELU, Shape.of(28, 28, 1)),
+                new MaxPool2D(2, 2),
+                new Conv2D(12, 3, 3, 2, 2, Activation.TANH, null),
+                new MaxPool2D(2, 2, 1, 1),
+                new Flatten(),
+                new Dense(48, Activation.RELU),
+                new Dense(10, Activation.SOFTMAX)).seed(11).threads(2);
+        m.compile(adam ? new Adam() : new SGD(0.05f, 0.9f), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+        return m;
+    }
+
+    static Tensor batch(Tensor t, int from, int n) {
+        int per = t.shape().size() / t.shape().dim(0);
+        int[] dims = t.shape().dims().clone();
+        dims[0] = n;
+        Tensor b = Tensor.allocate(Arena.ofAuto(), Shape.of(dims));
+        MemorySegment.copy(t.segment(), (long) from * per * 4, b.segment(), 0, (long) n * per * 4);
+        return b;
+    }
+
+    static double relError(float[] a, float[] b) {
+        double num = 0, den = 0;
+        for (int i = 0; i < a.length; i++) { num += Math.abs(a[i] - b[i]); den += Math.abs(b[i]); }
+        return num / Math.max(den, 1e-12);
+    }
+
+    @Test void theBackendIsFoundAndNamesItsDevice() {
+        BackendFactory f = BackendFactory.find("tornado").orElseThrow();
+        assertNull(f.unavailableReason());
+        assertTrue(!f.devices().isEmpty());
+        System.out.println("TornadoVM devices: " + f.devices());
+        try (Sequential m = model(true); var b = f.create(m, "0:0", 4)) {
+            assertTrue(b.description().startsWith("TornadoVM: "), b.description());
+        }
+    }
+
+    @Test void firstStepGradientsMatchTheCpuEngine() {
+        try (Sequential cpu = model(true); Sequential dev = model(true); TornadoBackend b = TornadoBackend.create(dev, TornadoDevices.pick(null), 64)) {
+            dev.accelerate(b);
+            Tensor x = batch(data.train().x(), 0, 37), y = batch(data.train().y(), 0, 37);   // odd batch
+            StepResult rc = cpu.trainOnBatch(x, y), rg = dev.trainOnBatch(x, y);
+            assertEquals(rc.loss(), rg.loss(), 1e-5, "loss");
+            assertEquals(rc.correct(), rg.correct(), "correct predictions");
+            b.pullGradients();
+            float[] gc = cpu.gradients().toArray(ValueLayout.JAVA_FLOAT), gg = dev.gradients().toArray(ValueLayout.JAVA_FLOAT);
+            for (int i = 0; i < cpu.layers().size(); i++) {
+                int a = (int) cpu.paramOffset(i), e = a + (int) cpu.layers().get(i).paramCount();
+                if (a == e) continue;
+                double err = relError(java.util.Arrays.copyOfRange(gg, a, e), java.util.Arrays.copyOfRange(gc, a, e));
+                System.out.printf(Locale.ROOT, "gradient of %s: relative error %.2e%n", cpu.layers().get(i).name(), err);
+                assertTrue(err < 1e-4, "gradient of " + cpu.layers().get(i).name() + ": relative error " + err);
+            }
+            dev.syncFromDevice();
+            double ep = relError(dev.parameters().toArray(ValueLayout.JAVA_FLOAT), cpu.parameters().toArray(ValueLayout.JAVA_FLOAT));
+            assertTrue(ep < 1e-5, "parameters after one Adam step: " + ep);
+        }
+    }
+
+    /**
+     * 240 steps of batch 32 on the same batches: the TornadoVM loss curve follows the CPU engine's, with the OpenCL
+     * backend's tolerance: every step's loss within 0.05 + 5% of the CPU's, the mean absolute difference below 0.01.
+     */
+    @Test void followsTheCpuLossCurveFor240Steps() {
+        int steps = 240, bs = 32, total = data.train().size();
+        try (Sequential cpu = model(true); Sequential dev = model(true); TornadoBackend b = TornadoBackend.create(dev, TornadoDevices.pick(null), bs)) {
+            dev.accelerate(b);
+            double sumDiff = 0, maxDiff = 0;
+            double[] lc = new double[steps], lg = new double[steps];
+            for (int s = 0; s < steps; s++) {
+                int from = (s * bs) % (total - bs);
+                Tensor x = batch(data.train().x(), from, bs), y = batch(data.train().y(), from, bs);
+                lc[s] = cpu.trainOnBatch(x, y).loss();
+                lg[s] = dev.trainOnBatch(x, y).loss();
+                double d = Math.abs(lc[s] - lg[s]);
+                sumDiff += d;
+                maxDiff = Math.max(maxDiff, d);
+                assertTrue(d <= 0.05 + 0.05 * lc[s], String.format(Locale.ROOT, "step %d: CPU loss %.5f, TornadoVM loss %.5f", s + 1, lc[s], lg[s]));
+            }
+            System.out.printf(Locale.ROOT, "loss curve over %d steps: CPU %.4f -> %.4f, TornadoVM %.4f -> %.4f, mean |diff| %.2e, max %.2e%n",
+                    steps, lc[0], lc[steps - 1], lg[0], lg[steps - 1], sumDiff / steps, maxDiff);
+            assertTrue(sumDiff / steps < 0.01, "mean loss difference " + sumDiff / steps);
+            assertTrue(lg[steps - 1] < 0.5 * lg[0], "the TornadoVM run learns");
+            EvalResult ec = cpu.evaluate(data.test()), eg = dev.evaluate(data.test());
+            System.out.println("test set after 240 steps: CPU " + ec + ", TornadoVM " + eg);
+            assertEquals(ec.accuracy(), eg.accuracy(), 0.01, "test accuracy");
+            Tensor pc = cpu.predict(data.test().x()), pg = dev.predict(data.test().x());
+            double e = relError(pg.toArray(), pc.toArray());
+            assertTrue(e < 0.02, "predicted probabilities differ by " + e);
+        }
+    }
+
+    /** Residency, counted: per step the batch, its targets and two 4-element control arrays go in; 4 floats come out. */
+    @Test void aStepMovesOnlyTheBatchInAndFourScalarsOut() {
+        int bs = 50;
+        try (Sequential dev = model(true); TornadoBackend b = TornadoBackend.create(dev, TornadoDevices.pick(null), bs)) {
+            dev.accelerate(b);
+            Tensor x = batch(data.train().x(), 0, bs), y = batch(data.train().y(), 0, bs);
+            dev.trainOnBatch(x, y);
+            long in0 = b.bytesToDevice(), out0 = b.bytesFromDevice(), e0 = b.executions();
+            int steps = 5;
+            for (int s = 0; s < steps; s++) dev.trainOnBatch(x, y);
+            long perStepIn = (b.bytesToDevice() - in0) / steps, perStepOut = (b.bytesFromDevice() - out0) / steps;
+            System.out.printf(Locale.ROOT, "per step: %d bytes to the device, %d bytes back, %d graph execution(s)%n",
+                    perStepIn, perStepOut, (b.executions() - e0) / steps);
+            long header = 16;   // TornadoVM's arrays carry a 16-byte header
+            assertEquals((long) bs * 784 * 4 + header + (long) bs * 10 * 4 + header + 2 * (4 * 4 + header), perStepIn, "bytes in per step");
+            assertEquals(4 * 4 + header, perStepOut, "bytes out per step: loss sum, correct count, non-finite flag (+1 spare)");
+            assertEquals(steps, b.executions() - e0, "one graph execution per step");
+        }
+    }
+
+    @Test void fitResumeAndSgdOnTheDevice(@TempDir Path dir) {
+        FitOptions o = FitOptions.builder().batchSize(32).epochs(2).verbose(false).build();
+        try (Sequential cpu = model(false); Sequential dev = model(false); TornadoBackend b = TornadoBackend.create(dev, TornadoDevices.pick(null), 32)) {
+            dev.accelerate(b);
+            History hc = cpu.fit(data.train().take(640), o), hg = dev.fit(data.train().take(640), o);
+            for (int e = 0; e < 2; e++) {
+                assertEquals(hc.history().get("loss").get(e), hg.history().get("loss").get(e), 0.02, "SGD loss of epoch " + (e + 1));
+            }
+            // fit leaves the device's weights on the host
+            double ep = relError(dev.parameters().toArray(ValueLayout.JAVA_FLOAT), cpu.parameters().toArray(ValueLayout.JAVA_FLOAT));
+            assertTrue(ep < 1e-3, "parameters after fit: " + ep);
+            // pushState: host weights changed (as a resume does) reach the device
+            float[] p = cpu.parameters().toArray(ValueLayout.JAVA_FLOAT);
+            MemorySegment.copy(p, 0, dev.parameters(), ValueLayout.JAVA_FLOAT, 0, p.length);
+            b.pushState();
+            Tensor x = batch(data.test().x(), 0, 20);
+            assertArrayEquals(cpu.predict(x).toArray(), dev.predict(x).toArray(), 1e-5f, "predictions after pushState");
+        }
+    }
+}
