@@ -1,6 +1,5 @@
 package dev.panamacnn.cli;
 
-import dev.panamacnn.gpu.BackendChoice;
 import dev.panamacnn.opencl.ClDevice;
 import dev.panamacnn.opencl.ClPlatforms;
 import dev.panamacnn.opencl.OpenCL;
@@ -12,8 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code panama-cnn devices}: OpenCL platforms and devices, and what {@code --backend auto} would pick. */
-@Command(name = "devices", mixinStandardHelpOptions = true, description = "List OpenCL platforms and devices (for --backend opencl --device N).")
+/** {@code panama-cnn devices}: OpenCL platforms and devices, TornadoVM's devices when it runs, and what {@code --backend auto} would pick. */
+@Command(name = "devices", mixinStandardHelpOptions = true, description = "List OpenCL platforms and devices (for --backend opencl --device N) and TornadoVM's (--backend tornado --device D:D).")
 final class DevicesCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -37,7 +36,18 @@ final class DevicesCommand implements Callable<Integer> {
                         d.deviceVersion(), d.driverVersion());
             }
         }
-        out.println("--backend auto would use: " + BackendChoice.choose("auto", null).reason());
+        var tornado = BackendOptions.tornado();
+        if (tornado.isEmpty()) {
+            out.println("TornadoVM: not in this run (" + BackendOptions.noTornado() + ")");
+        } else if (tornado.get().unavailableReason() != null) {
+            out.println("TornadoVM: " + tornado.get().unavailableReason());
+        } else {
+            out.println("TornadoVM devices (for --backend tornado --device D:D):");
+            for (var d : tornado.get().devices()) out.println("  [" + d.id() + "] " + d.description());
+        }
+        BackendOptions auto = new BackendOptions();
+        auto.backend = "auto";
+        out.println("--backend auto would use: " + auto.choose(new PrintWriter(java.io.Writer.nullWriter())).reason());
         return 0;
     }
 }

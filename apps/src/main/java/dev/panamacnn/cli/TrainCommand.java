@@ -3,7 +3,7 @@ package dev.panamacnn.cli;
 import dev.panamacnn.runtime.Parallel;
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
-import dev.panamacnn.gpu.OpenClAccelerator;
+import dev.panamacnn.exec.Backend;
 import dev.panamacnn.loss.Loss;
 import dev.panamacnn.models.Models;
 import dev.panamacnn.models.Sequential;
@@ -101,7 +101,7 @@ final class TrainCommand implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(cl, "--optimizer must be adam or sgd, got '" + optimizer + "'");
         };
         if (ckpt != null) Dirs.requireWritableDir(ckpt, "--checkpoint-dir");
-        dev.panamacnn.gpu.BackendChoice where = backend.choose(out);
+        BackendOptions.Choice where = backend.choose(out);
         if (save != null) Dirs.requireWritableDir(save, "--save");
         Mnist mnist = data.load(out);
         Dataset train = mnist.train();
@@ -123,9 +123,9 @@ final class TrainCommand implements Callable<Integer> {
         try (Sequential model = Models.kerasMnistTutorial().seed(seed).threads(nThreads)) {
             model.compile(opt, Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
             out.print(model.summary());
-            try (OpenClAccelerator acc = backend.attach(where, model, batchSize, out)) {
+            try (Backend acc = backend.attach(where, model, batchSize, out)) {
                 out.printf(Locale.ROOT, "Training on %d images (%s, batch %d, %s lr %s, seed %d); testing on %d%n",
-                        train.size(), acc != null ? "OpenCL on " + acc.device().name() : nThreads + " threads", batchSize, opt.name(), learningRate, seed, mnist.test().size());
+                        train.size(), acc != null ? acc.description() : nThreads + " threads", batchSize, opt.name(), learningRate, seed, mnist.test().size());
                 return trainAndTest(model, train, validation, mnist, ckpt, out);
             }
         }

@@ -23,11 +23,14 @@ import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 
 /**
- * CPU engine vs the OpenCL backend on the tutorial network: one training step, and inference, on a random
+ * CPU engine vs the OpenCL backend vs the TornadoVM backend on the tutorial network: one training step, and inference, on a random
  * MNIST-shaped batch. Mode is throughput: the primary score is batches per second, and the secondary
  * {@code :images} score is images per second (an auxiliary counter that adds the batch size per call). The OpenCL device is
  * the first GPU, else the first OpenCL device ({@code -Dpanamacnn.bench.device=N} picks one); without OpenCL the
- * {@code opencl} rows fail with the reason rather than quietly measuring the CPU.
+ * {@code opencl} rows fail with the reason rather than quietly measuring the CPU. The {@code tornado} rows need a JVM
+ * started with TornadoVM's flags and the TornadoVM module on the class path: {@code benchmarks/backends.sh} runs all
+ * three and prints one table ({@code -Dpanamacnn.bench.tornado.device=D:D} picks the device, default its first GPU,
+ * else its first device).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -36,12 +39,12 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 5)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class BackendBenchmark {
-    @Param({"cpu", "opencl"}) String backend;
+    @Param({"cpu", "opencl", "tornado"}) String backend;
     @Param({"128", "1000"}) int batch;
 
     Arena arena;
     Sequential model;
-    OpenClAccelerator acc;
+    dev.panamacnn.exec.Backend acc;
     Tensor x, y;
 
     @Setup(Level.Trial)
@@ -57,6 +60,13 @@ public class BackendBenchmark {
             acc = OpenClAccelerator.create(model, c.device(), batch);
             model.accelerate(acc);
             System.out.println("\nOpenCL device: " + c.device().describe());
+        } else if (backend.equals("tornado")) {
+            var f = dev.panamacnn.exec.BackendFactory.find("tornado").orElseThrow(() -> new IllegalStateException(
+                    "no TornadoVM backend in this JVM: run benchmarks/backends.sh with a TornadoVM SDK (TORNADOVM_HOME)"));
+            if (f.unavailableReason() != null) throw new IllegalStateException(f.unavailableReason());
+            acc = f.create(model, dev.panamacnn.runtime.Flags.benchTornadoDevice(), batch);
+            model.accelerate(acc);
+            System.out.println("\n" + acc.description());
         }
     }
 

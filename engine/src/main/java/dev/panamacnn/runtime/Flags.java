@@ -33,6 +33,12 @@ public final class Flags {
         return System.getProperty("panamacnn.opencl.library", System.getenv().getOrDefault("PANAMA_CNN_OPENCL_LIBRARY", "libOpenCL.so.1"));
     }
 
+    /** {@code $TORNADOVM_HOME}: the TornadoVM SDK that {@code bin/panama-cnn-tornado} runs with (null when unset). */
+    public static String tornadoHome() {
+        String h = System.getenv("TORNADOVM_HOME");
+        return h == null || h.isBlank() ? null : h;
+    }
+
     /** {@code $PANAMA_CNN_REQUIRE_OPENCL=1}: tests that need an OpenCL device fail instead of skipping without one (CI sets it). */
     public static boolean requireOpenCl() { return "1".equals(System.getenv("PANAMA_CNN_REQUIRE_OPENCL")); }
 
@@ -41,4 +47,7 @@ public final class Flags {
 
     /** {@code -Dpanamacnn.bench.device=N}: the OpenCL device the benchmarks use (default: the first GPU, else the first device). */
     public static String benchDevice() { return System.getProperty("panamacnn.bench.device"); }
+
+    /** {@code -Dpanamacnn.bench.tornado.device=D:D}: the TornadoVM device the benchmarks use (default: its first GPU, else its first device). */
+    public static String benchTornadoDevice() { return System.getProperty("panamacnn.bench.tornado.device"); }
 }
