@@ -286,6 +286,55 @@ public final class TornadoBackend implements Backend {
         return m;
     }
 
+    /**
+     * Mean device milliseconds per task of the step graph, slowest first, over {@code reps} training steps of {@code n} samples (on the
+     * current device arrays), from TornadoVM's own profiler, with the whole execution's wall time and the transfer
+     * times TornadoVM measured. The steps move the weights, as a training step does.
+     */
+    public String profile(int n, int reps) {
+        checkBatch(n);
+        java.util.Map<String, Double> kernelMs = new java.util.LinkedHashMap<>();
+        double wall = 0, copyIn = 0, copyOut = 0;
+        executionPlan.withProfiler(uk.ac.manchester.tornado.api.enums.ProfilerMode.SILENT);
+        try {
+            Optimizer opt = net.optimizer();
+            for (int r = 0; r <= reps; r++) {
+                if (opt instanceof Adam a) hyper.set(0, a.stepSize(opt.iterations() + 1));
+                long t0 = System.nanoTime();
+                TornadoExecutionResult res = run(n, 1, 1);
+                opt.setIterations(opt.iterations() + 1);
+                if (r == 0) continue;   // the first one after enabling the profiler, not counted
+                wall += (System.nanoTime() - t0) / 1e6;
+                var pr = res.getProfilerResult();
+                copyIn += pr.getDeviceWriteTime() / 1e6;
+                copyOut += pr.getDeviceReadTime() / 1e6;
+                com.fasterxml.jackson.databind.JsonNode log = new com.fasterxml.jackson.databind.ObjectMapper().readTree(pr.getProfileLog());
+                log.fields().forEachRemaining(graph -> graph.getValue().fields().forEachRemaining(task -> {
+                    com.fasterxml.jackson.databind.JsonNode k = task.getValue().path("TASK_KERNEL_TIME");
+                    if (!k.isMissingNode()) kernelMs.merge(task.getKey().substring(task.getKey().lastIndexOf('.') + 1), k.asDouble() / 1e6, Double::sum);
+                }));
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("TornadoVM's profile log is not JSON: " + e.getMessage(), e);
+        } finally {
+            executionPlan.withoutProfiler();
+        }
+        StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT, "%-34s %10s   (%s, batch %d, %d steps)%n", "task",
+                "ms", TornadoDevices.describe(device), n, reps));
+        double total = 0;
+        List<java.util.Map.Entry<String, Double>> sorted = new ArrayList<>(kernelMs.entrySet());
+        sorted.sort(java.util.Map.Entry.<String, Double>comparingByValue().reversed());
+        for (var e : sorted) {
+            sb.append(String.format(java.util.Locale.ROOT, "%-34s %10.3f%n", e.getKey(), e.getValue() / reps));
+            total += e.getValue() / reps;
+        }
+        sb.append(String.format(java.util.Locale.ROOT, "%-34s %10.3f%n", "sum of kernels", total));
+        sb.append(String.format(java.util.Locale.ROOT, "%-34s %10.3f%n", "transfers in / out", copyIn / reps));
+        sb.append(String.format(java.util.Locale.ROOT, "%-34s %10.3f%n", "", copyOut / reps));
+        sb.append(String.format(java.util.Locale.ROOT, "%-34s %10.3f%n", "wall time of a step", wall / reps));
+        return sb.toString();
+    }
+
     @Override public void close() {
         try {
             executionPlan.close();
