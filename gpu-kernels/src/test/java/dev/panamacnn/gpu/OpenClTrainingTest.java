@@ -12,6 +12,7 @@ import dev.panamacnn.nn.Dense;
 import dev.panamacnn.nn.Flatten;
 import dev.panamacnn.nn.MaxPool2D;
 import dev.panamacnn.models.Sequential;
+import dev.panamacnn.nn.BackendContract;
 import dev.panamacnn.opencl.ClContext;
 import dev.panamacnn.opencl.ClDevice;
 import dev.panamacnn.optim.Adam;
@@ -98,38 +99,9 @@ class OpenClTrainingTest {
         }
     }
 
-    /**
-     * 240 steps of batch 32 on the same batches: the OpenCL loss curve follows the CPU engine's. Tolerance: every
-     * step's loss within 0.05 + 5% of the CPU's, and the mean absolute difference below 0.01.
-     */
+    /** 240 steps of batch 32 on the same batches: the OpenCL loss curve follows the CPU engine's ({@link BackendContract}). */
     @Test void followsTheCpuLossCurveFor240Steps() {
-        int steps = 240, bs = 32, total = data.train().size();
-        try (Sequential cpu = model(); Sequential gpu = model();
-             OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, bs)) {
-            gpu.accelerate(acc);
-            double sumDiff = 0, maxDiff = 0;
-            double[] lc = new double[steps], lg = new double[steps];
-            for (int s = 0; s < steps; s++) {
-                int from = (s * bs) % (total - bs);
-                Tensor x = batch(data.train().x(), from, bs), y = batch(data.train().y(), from, bs);
-                lc[s] = cpu.trainOnBatch(x, y).loss();
-                lg[s] = gpu.trainOnBatch(x, y).loss();
-                double d = Math.abs(lc[s] - lg[s]);
-                sumDiff += d;
-                maxDiff = Math.max(maxDiff, d);
-                assertTrue(d <= 0.05 + 0.05 * lc[s], String.format(Locale.ROOT, "step %d: CPU loss %.5f, OpenCL loss %.5f", s + 1, lc[s], lg[s]));
-            }
-            System.out.printf(Locale.ROOT, "loss curve over %d steps: CPU %.4f -> %.4f, OpenCL %.4f -> %.4f, mean |diff| %.2e, max %.2e%n",
-                    steps, lc[0], lc[steps - 1], lg[0], lg[steps - 1], sumDiff / steps, maxDiff);
-            assertTrue(sumDiff / steps < 0.01, "mean loss difference " + sumDiff / steps);
-            assertTrue(lg[steps - 1] < 0.5 * lg[0], "the OpenCL run learns");
-            EvalResult ec = cpu.evaluate(data.test()), eg = gpu.evaluate(data.test());
-            System.out.println("test set after 240 steps: CPU " + ec + ", OpenCL " + eg);
-            assertEquals(ec.accuracy(), eg.accuracy(), 0.01, "test accuracy");
-            Tensor pc = cpu.predict(data.test().x()), pg = gpu.predict(data.test().x());
-            double e = OpenClTestDevice.relError(floats(pg.segment(), pg.shape().size()), floats(pc.segment(), pc.shape().size()));
-            assertTrue(e < 0.02, "predicted probabilities differ by " + e);
-        }
+        BackendContract.followsCpuLossCurve("OpenCL", OpenClTrainingTest::model, data.train(), data.test(), m -> OpenClAccelerator.create(m, device, 32), 240, 32);
     }
 
     /** Device residency, counted: per step exactly the batch and its targets go in and three floats come out. */
@@ -177,38 +149,9 @@ class OpenClTrainingTest {
         }
     }
 
-    /**
-     * Checkpoints written while training on the device hold the device's weights and Adam state: stopping after 7
-     * steps and resuming on a fresh accelerator ends bit-identical to an uninterrupted OpenCL run (the kernels
-     * reduce in a fixed order, so the device is deterministic).
-     */
+    /** Stop after 7 steps and resume on a fresh accelerator: bit-identical to an uninterrupted OpenCL run. */
     @Test void stopAndResumeOnTheDeviceIsBitIdentical(@TempDir Path ckpt) {
-        FitOptions.Builder base = FitOptions.builder().batchSize(40).epochs(2).verbose(false);
-        Dataset train = data.train().take(400);
-        float[] straight;
-        try (Sequential gpu = model(); OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 40)) {
-            gpu.accelerate(acc);
-            gpu.fit(train, base.build());
-            straight = floats(gpu.parameters(), gpu.paramCount());
-        }
-        dev.panamacnn.train.TrainingStopped stop = new dev.panamacnn.train.TrainingStopped();
-        int[] steps = {0};
-        dev.panamacnn.train.Callback stopAfter7 = new dev.panamacnn.train.Callback() {
-            @Override public void onBatchEnd(int epoch, int step, java.util.Map<String, Double> logs) {
-                if (++steps[0] == 7) stop.request();
-            }
-        };
-        try (Sequential gpu = model(); OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 40)) {
-            gpu.accelerate(acc);
-            History h = gpu.fit(train, base.checkpoint(ckpt, 0).stopOn(stop).callback(stopAfter7).build());
-            assertTrue(h.stopped(), "the first run stops");
-        }
-        try (Sequential gpu = model(); OpenClAccelerator acc = OpenClAccelerator.create(gpu, device, 40)) {
-            gpu.accelerate(acc);
-            gpu.fit(train, FitOptions.builder().batchSize(40).epochs(2).verbose(false).checkpoint(ckpt, 0).resume(true).build());
-            org.junit.jupiter.api.Assertions.assertArrayEquals(straight, floats(gpu.parameters(), gpu.paramCount()), 0f,
-                    "resumed OpenCL run vs uninterrupted OpenCL run");
-        }
+        BackendContract.resumeIsBitIdentical("OpenCL", OpenClTrainingTest::model, data.train().take(400), m -> OpenClAccelerator.create(m, device, 40), ckpt);
     }
 
     /** An inference plan predicts exactly what a training plan predicts, with much less device memory, and cannot train. */

@@ -8,6 +8,7 @@ import dev.panamacnn.exec.StepResult;
 import dev.panamacnn.loss.Loss;
 import dev.panamacnn.loss.Metric;
 import dev.panamacnn.models.Sequential;
+import dev.panamacnn.nn.BackendContract;
 import dev.panamacnn.nn.Conv2D;
 import dev.panamacnn.nn.Dense;
 import dev.panamacnn.nn.Flatten;
@@ -57,20 +58,9 @@ class TornadoTrainingTest {
         return m;
     }
 
-    static Tensor batch(Tensor t, int from, int n) {
-        int per = t.shape().size() / t.shape().dim(0);
-        int[] dims = t.shape().dims().clone();
-        dims[0] = n;
-        Tensor b = Tensor.allocate(Arena.ofAuto(), Shape.of(dims));
-        MemorySegment.copy(t.segment(), (long) from * per * 4, b.segment(), 0, (long) n * per * 4);
-        return b;
-    }
+    static Tensor batch(Tensor t, int from, int n) { return BackendContract.batch(t, from, n); }
 
-    static double relError(float[] a, float[] b) {
-        double num = 0, den = 0;
-        for (int i = 0; i < a.length; i++) { num += Math.abs(a[i] - b[i]); den += Math.abs(b[i]); }
-        return num / Math.max(den, 1e-12);
-    }
+    static double relError(float[] a, float[] b) { return BackendContract.relError(a, b); }
 
     @Test void theBackendIsFoundAndNamesItsDevice() {
         BackendFactory f = BackendFactory.find("tornado").orElseThrow();
@@ -104,37 +94,14 @@ class TornadoTrainingTest {
         }
     }
 
-    /**
-     * 240 steps of batch 32 on the same batches: the TornadoVM loss curve follows the CPU engine's, with the OpenCL
-     * backend's tolerance: every step's loss within 0.05 + 5% of the CPU's, the mean absolute difference below 0.01.
-     */
+    /** 240 steps of batch 32 on the same batches: the TornadoVM loss curve follows the CPU engine's ({@link BackendContract}). */
     @Test void followsTheCpuLossCurveFor240Steps() {
-        int steps = 240, bs = 32, total = data.train().size();
-        try (Sequential cpu = model(true); Sequential dev = model(true); TornadoBackend b = TornadoBackend.create(dev, TornadoDevices.pick(null), bs)) {
-            dev.accelerate(b);
-            double sumDiff = 0, maxDiff = 0;
-            double[] lc = new double[steps], lg = new double[steps];
-            for (int s = 0; s < steps; s++) {
-                int from = (s * bs) % (total - bs);
-                Tensor x = batch(data.train().x(), from, bs), y = batch(data.train().y(), from, bs);
-                lc[s] = cpu.trainOnBatch(x, y).loss();
-                lg[s] = dev.trainOnBatch(x, y).loss();
-                double d = Math.abs(lc[s] - lg[s]);
-                sumDiff += d;
-                maxDiff = Math.max(maxDiff, d);
-                assertTrue(d <= 0.05 + 0.05 * lc[s], String.format(Locale.ROOT, "step %d: CPU loss %.5f, TornadoVM loss %.5f", s + 1, lc[s], lg[s]));
-            }
-            System.out.printf(Locale.ROOT, "loss curve over %d steps: CPU %.4f -> %.4f, TornadoVM %.4f -> %.4f, mean |diff| %.2e, max %.2e%n",
-                    steps, lc[0], lc[steps - 1], lg[0], lg[steps - 1], sumDiff / steps, maxDiff);
-            assertTrue(sumDiff / steps < 0.01, "mean loss difference " + sumDiff / steps);
-            assertTrue(lg[steps - 1] < 0.5 * lg[0], "the TornadoVM run learns");
-            EvalResult ec = cpu.evaluate(data.test()), eg = dev.evaluate(data.test());
-            System.out.println("test set after 240 steps: CPU " + ec + ", TornadoVM " + eg);
-            assertEquals(ec.accuracy(), eg.accuracy(), 0.01, "test accuracy");
-            Tensor pc = cpu.predict(data.test().x()), pg = dev.predict(data.test().x());
-            double e = relError(pg.toArray(), pc.toArray());
-            assertTrue(e < 0.02, "predicted probabilities differ by " + e);
-        }
+        BackendContract.followsCpuLossCurve("TornadoVM", () -> model(true), data.train(), data.test(), m -> TornadoBackend.create(m, TornadoDevices.pick(null), 32), 240, 32);
+    }
+
+    /** Checkpoints hold the device's state and --resume uploads it: stop after 7 steps, resume, bit-identical to a straight run. */
+    @Test void stopAndResumeOnTheDeviceIsBitIdentical(@TempDir Path ckpt) {
+        BackendContract.resumeIsBitIdentical("TornadoVM", () -> model(true), data.train().take(400), m -> TornadoBackend.create(m, TornadoDevices.pick(null), 40), ckpt);
     }
 
     /** Residency, counted: per step the batch, its targets and two 4-element control arrays go in; 4 floats come out. */
