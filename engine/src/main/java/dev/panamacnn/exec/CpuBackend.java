@@ -355,7 +355,12 @@ public final class CpuBackend implements Backend {
         return sb.toString();
     }
 
+    private boolean closed;
+
+    /** Frees the buffers and stops the pool; a second call does nothing. */
     @Override public void close() {
+        if (closed) return;
+        closed = true;
         exec.close();
         if (buffers != null) buffers.arena.close();
         buffers = null;

@@ -73,7 +73,9 @@ public final class Checkpoint {
         TensorFile tf = TensorFile.read(f);
         JsonNode m = tf.meta();
         if (!"checkpoint".equals(m.path("kind").asText())) throw new ModelFormatException(f, "not a checkpoint (kind '" + m.path("kind").asText() + "')");
-        if (!ModelIO.toJson(model).path("config").equals(m.path("model").path("config"))) {
+        // compared as parsed JSON on both sides, so that number types (a float written, a double read) cannot differ
+        JsonNode mine = TensorFile.JSON.readTree(TensorFile.JSON.writeValueAsString(ModelIO.toJson(model).path("config")));
+        if (!mine.equals(m.path("model").path("config"))) {
             throw new ModelFormatException(f, "was written for a different architecture");
         }
         if (!m.path("model").path("compile_config").path("optimizer").path("name").asText().equals(model.optimizer().name())) {

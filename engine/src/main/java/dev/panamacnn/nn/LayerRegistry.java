@@ -21,6 +21,7 @@ public final class LayerRegistry {
         register("MaxPooling2D", MaxPool2D::fromConfig);
         register("Flatten", Flatten::fromConfig);
         register("Dense", Dense::fromConfig);
+        register("Dropout", Dropout::fromConfig);
     }
 
     /** Makes {@code className} readable from model files (for layers defined outside panama-cnn, too). */

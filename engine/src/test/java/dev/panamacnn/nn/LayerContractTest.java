@@ -26,6 +26,8 @@ public class LayerContractTest {
                 of("dense softmax", () -> new Dense(6, Activation.SOFTMAX), Shape.of(9)),
                 of("dense sigmoid", () -> new Dense(4, Activation.SIGMOID), Shape.of(5)),
                 of("flatten", Flatten::new, Shape.of(3, 4, 2)),
+                of("dropout 0.3", () -> new Dropout(0.3f, 7), Shape.of(5, 4, 3)),
+                of("dropout 0.5, seeded by its name", () -> new Dropout(0.5f), Shape.of(17)),
                 of("input layer", () -> new InputLayer(Shape.of(4, 3)), Shape.of(4, 3)));
     }
 

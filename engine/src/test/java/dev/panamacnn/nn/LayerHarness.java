@@ -46,6 +46,9 @@ public final class LayerHarness implements AutoCloseable, CpuBinding.Buffers {
 
     public void forward() { if (op != null) op.forward(Step.of(n, true, 1)); }
 
+    /** Forward as training step {@code iteration}, or as inference. */
+    public void forward(boolean training, long iteration) { if (op != null) op.forward(Step.of(n, training, iteration)); }
+
     /** Backward with a copy of {@code upstream} as dOut (layers may overwrite dOut). */
     public void backward(float[] upstream, boolean wantDIn) {
         MemorySegment.copy(upstream, 0, dOut, F, 0, upstream.length);

@@ -165,6 +165,7 @@ public final class TornadoBackend implements Backend {
     }
 
     private TornadoExecutionResult run(int n, int train, int labels) {
+        meta.set(3, (int) (net.optimizer().iterations() + train));   // the step number: the next update's when training
         meta.set(0, n);
         meta.set(1, train);
         meta.set(2, labels);

@@ -22,13 +22,17 @@ public abstract class ClOp implements LayerOp {
     public record Launch(String name, IntConsumer run) {}
 
     private final String name;
+    private Step step = Step.of(1, false, 0);
     public final List<Launch> forward = new ArrayList<>(), backward = new ArrayList<>();
 
     protected ClOp(String name) { this.name = name; }
 
     @Override public String name() { return name; }
-    @Override public void forward(Step s) { for (Launch l : forward) l.run().accept(s.n()); }
-    @Override public void backward(Step s) { for (Launch l : backward) l.run().accept(s.n()); }
+    @Override public void forward(Step s) { step = s; for (Launch l : forward) l.run().accept(s.n()); }
+    @Override public void backward(Step s) { step = s; for (Launch l : backward) l.run().accept(s.n()); }
+
+    /** The step the op's launches run for (training or not, the step number), for ops whose kernels need it. */
+    protected Step step() { return step; }
 
     /** The kernels' activation code. */
     protected static int act(Activation a) {

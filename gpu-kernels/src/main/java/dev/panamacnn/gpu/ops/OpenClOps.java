@@ -2,6 +2,7 @@ package dev.panamacnn.gpu.ops;
 
 import dev.panamacnn.nn.Conv2D;
 import dev.panamacnn.nn.Dense;
+import dev.panamacnn.nn.Dropout;
 import dev.panamacnn.nn.Layer;
 import dev.panamacnn.nn.MaxPool2D;
 
@@ -19,6 +20,7 @@ public final class OpenClOps {
         register(Conv2D.class, (l, b) -> new Conv2DOp((Conv2D) l, b));
         register(MaxPool2D.class, (l, b) -> new MaxPool2DOp((MaxPool2D) l, b));
         register(Dense.class, (l, b) -> new DenseOp((Dense) l, b));
+        register(Dropout.class, (l, b) -> new DropoutOp((Dropout) l, b));
     }
 
     public static synchronized <L extends Layer> void register(Class<L> type, BiFunction<Layer, ClBinding, ClOp> make) {

@@ -178,6 +178,32 @@ public final class Kernels {
         }
     }
 
+    // ---------------------------------------------------------------- Dropout
+
+    /**
+     * Inverted dropout: {@code dst = src / (1 - rate)} where {@code runtime.CounterRng} keyed by (seed, step = meta[3],
+     * sample, element) keeps the element, else 0; a copy when the step does not train. {@code gradient == 1}: the
+     * backward pass (output gradient to input gradient), which runs only on training steps.
+     */
+    public static void dropout(FloatArray src, FloatArray dst, IntArray meta, int perSample, int seed, int threshold, float scale,
+                               int gradient, int total) {
+        for (@Parallel int i = 0; i < total; i++) {
+            if (i < meta.get(0) * perSample && (gradient == 0 || meta.get(1) == 1)) {
+                float v = src.get(i);
+                if (meta.get(1) == 1 && threshold > 0) {
+                    int smp = i / perSample;
+                    int e = i - smp * perSample;
+                    if (!dev.panamacnn.runtime.CounterRng.keep(seed, meta.get(3), smp, e, threshold)) {
+                        v = 0f;
+                    } else {
+                        v = v * scale;
+                    }
+                }
+                dst.set(i, v);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- MaxPooling2D
 
     /** Max over each window (the first maximum in window order wins); {@code argmax} keeps the winner's index within its sample. */
