@@ -33,6 +33,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 public final class BackendContract {
     private BackendContract() {}
 
+    /**
+     * The tutorial network's layer types, smaller, compiled with {@code optimizer}: a strided conv after a pool and an
+     * overlapping pool, so every kernel path of a backend runs.
+     */
+    public static Sequential smallTutorialModel(dev.panamacnn.optim.Optimizer optimizer) {
+        Sequential m = new Sequential(
+                new Conv2D(6, 5, 5, dev.panamacnn.activations.Activation.RELU, Shape.of(28, 28, 1)),
+                new MaxPool2D(2, 2),
+                new Conv2D(12, 3, 3, 2, 2, dev.panamacnn.activations.Activation.TANH, null),
+                new MaxPool2D(2, 2, 1, 1),
+                new Flatten(),
+                new Dense(48, dev.panamacnn.activations.Activation.RELU),
+                new Dense(10, dev.panamacnn.activations.Activation.SOFTMAX)).seed(11).threads(2);
+        m.compile(optimizer, dev.panamacnn.loss.Loss.CATEGORICAL_CROSSENTROPY, dev.panamacnn.loss.Metric.ACCURACY);
+        return m;
+    }
+
     /** Samples {@code [from, from + n)} of {@code t}, copied. */
     public static Tensor batch(Tensor t, int from, int n) {
         int per = t.shape().size() / t.shape().dim(0);

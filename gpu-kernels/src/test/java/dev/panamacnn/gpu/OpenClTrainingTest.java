@@ -47,19 +47,8 @@ class OpenClTrainingTest {
         data = Mnist.load(dir, w -> {});
     }
 
-    /** Same layer types as the tutorial network (a conv after a pool, so every kernel runs), smaller. */
-    static Sequential model() {
-        Sequential m = new Sequential(
-                new Conv2D(6, 5, 5, Activation.RELU, Shape.of(28, 28, 1)),
-                new MaxPool2D(2, 2),
-                new Conv2D(12, 3, 3, 2, 2, Activation.TANH, null),
-                new MaxPool2D(2, 2, 1, 1),
-                new Flatten(),
-                new Dense(48, Activation.RELU),
-                new Dense(10, Activation.SOFTMAX)).seed(11).threads(2);
-        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-        return m;
-    }
+    /** Same layer types as the tutorial network, smaller ({@link BackendContract#smallTutorialModel}). */
+    static Sequential model() { return BackendContract.smallTutorialModel(new Adam()); }
 
     static float[] floats(MemorySegment s, long n) {
         float[] a = new float[(int) n];
@@ -67,14 +56,7 @@ class OpenClTrainingTest {
         return a;
     }
 
-    static Tensor batch(Tensor t, int from, int n) {
-        int per = t.shape().size() / t.shape().dim(0);
-        int[] dims = t.shape().dims().clone();
-        dims[0] = n;
-        Tensor b = Tensor.allocate(Arena.ofAuto(), Shape.of(dims));
-        MemorySegment.copy(t.segment(), (long) from * per * 4, b.segment(), 0, (long) n * per * 4);
-        return b;
-    }
+    static Tensor batch(Tensor t, int from, int n) { return BackendContract.batch(t, from, n); }
 
     @Test void firstStepGradientsMatchTheCpuEngine() {
         try (Sequential cpu = model(); Sequential gpu = model();

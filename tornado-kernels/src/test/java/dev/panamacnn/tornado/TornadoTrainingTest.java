@@ -44,19 +44,8 @@ class TornadoTrainingTest {
         data = Mnist.load(dir, w -> {});
     }
 
-    /** The tutorial's layer types, smaller (a strided conv and an overlapping pool, so every kernel path runs). */
-    static Sequential model(boolean adam) {
-        Sequential m = new Sequential(
-                new Conv2D(6, 5, 5, Activation.RELU, Shape.of(28, 28, 1)),
-                new MaxPool2D(2, 2),
-                new Conv2D(12, 3, 3, 2, 2, Activation.TANH, null),
-                new MaxPool2D(2, 2, 1, 1),
-                new Flatten(),
-                new Dense(48, Activation.RELU),
-                new Dense(10, Activation.SOFTMAX)).seed(11).threads(2);
-        m.compile(adam ? new Adam() : new SGD(0.05f, 0.9f), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-        return m;
-    }
+    /** The tutorial's layer types, smaller ({@link BackendContract#smallTutorialModel}); Adam or SGD with momentum. */
+    static Sequential model(boolean adam) { return BackendContract.smallTutorialModel(adam ? new Adam() : new SGD(0.05f, 0.9f)); }
 
     static Tensor batch(Tensor t, int from, int n) { return BackendContract.batch(t, from, n); }
 
