@@ -49,6 +49,8 @@ public final class Sequential implements Model, AutoCloseable {
     private Network net;
     private CpuBackend cpu;
     private Backend backend;
+    /** The training loop over the current backend, made once per backend (predict on one image must not allocate it). */
+    private Trainer trainer;
 
     public Sequential(Layer... layers) {
         for (Layer l : layers) add(l);
@@ -114,6 +116,7 @@ public final class Sequential implements Model, AutoCloseable {
         network();
         if (this.backend != cpu && this.backend != backend) this.backend.pullState();
         this.backend = backend == null ? cpu : backend;
+        this.trainer = null;
         return this;
     }
 
@@ -160,7 +163,10 @@ public final class Sequential implements Model, AutoCloseable {
         return sb.toString();
     }
 
-    private Trainer trainer() { return new Trainer(network(), backend); }
+    private Trainer trainer() {
+        if (trainer == null) trainer = new Trainer(network(), backend);
+        return trainer;
+    }
 
     /** One gradient step on a batch, like Keras' {@code train_on_batch}. */
     public StepResult trainOnBatch(Tensor x, Tensor y) { return trainer().trainOnBatch(x, y); }
@@ -228,6 +234,6 @@ public final class Sequential implements Model, AutoCloseable {
     @Override public void close() {
         if (cpu != null) cpu.close();
         if (net != null) net.close();
-        cpu = null; backend = null; net = null;
+        cpu = null; backend = null; net = null; trainer = null;
     }
 }
