@@ -33,9 +33,25 @@ public final class Dataset {
         return Shape.of(java.util.Arrays.copyOfRange(d, 1, d.length));
     }
 
-    /** The class index of sample {@code i} (arg-max of its target row). */
+    /** The class index of sample {@code i}: its label for one-column targets, else the arg-max of its target row. */
     public int label(int i) {
+        if (classes() == 1) return (int) y.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
         return LossOps.argmax(y.segment(), (long) i * classes(), classes());
+    }
+
+    /** Inputs {@code x} with integer class labels, as {@code sparse_categorical_crossentropy} takes them ({@code (N, 1)}). */
+    public static Dataset sparse(Tensor x, int[] labels) {
+        Tensor y = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), Shape.of(labels.length, 1));
+        for (int i = 0; i < labels.length; i++) y.set(i, labels[i]);
+        return new Dataset(x, y);
+    }
+
+    /** This data set with its one-hot targets turned into integer labels {@code (N, 1)} (the inputs are shared, not copied). */
+    public Dataset sparse() {
+        if (classes() == 1) return this;
+        int[] l = new int[size()];
+        for (int i = 0; i < l.length; i++) l[i] = label(i);
+        return sparse(x, l);
     }
 
     /** The first {@code n} samples, as a view (no copy). */

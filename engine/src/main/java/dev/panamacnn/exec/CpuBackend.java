@@ -5,7 +5,6 @@ import dev.panamacnn.nn.CpuOp;
 import dev.panamacnn.nn.Layer;
 import dev.panamacnn.nn.Step;
 import dev.panamacnn.ops.Exec;
-import dev.panamacnn.ops.LossOps;
 import dev.panamacnn.optim.Optimizer;
 import dev.panamacnn.runtime.Flags;
 import dev.panamacnn.tensor.Tensor;
@@ -217,16 +216,19 @@ public final class CpuBackend implements Backend {
     }
 
     private StepResult score(Buffers p, int n, boolean finite) {
-        int classes = plan.outputSize();
+        int classes = plan.outputSize(), tw = net.loss().targetWidth(classes);
+        boolean topK = net.metrics().stream().anyMatch(dev.panamacnn.loss.Metric::topK);
         double lossSum = 0;
-        int correct = 0;
+        int correct = 0, inTopK = 0;
         MemorySegment out = p.output();
+        dev.panamacnn.loss.Loss loss = net.loss();
         for (int r = 0; r < n; r++) {
-            long o = (long) r * classes;
-            lossSum += LossOps.crossEntropyRow(out, o, p.y, o, classes);
-            if (LossOps.argmax(out, o, classes) == LossOps.argmax(p.y, o, classes)) correct++;
+            long o = (long) r * classes, t = (long) r * tw;
+            lossSum += loss.rowLoss(out, o, p.y, t, classes);
+            if (loss.correct(out, o, p.y, t, classes)) correct++;
+            if (topK && loss.inTopK(out, o, p.y, t, classes, dev.panamacnn.loss.Metric.TOP_K)) inTopK++;
         }
-        return new StepResult(lossSum, correct, n, finite);
+        return new StepResult(lossSum, correct, n, finite, topK ? inTopK : -1);
     }
 
     private void checkBatch(Buffers p, int n) {
@@ -242,7 +244,7 @@ public final class CpuBackend implements Backend {
         StepResult r = score(p, n, true);
         int last = layers.size() - 1;
         MemorySegment[] dacts = p.gradients();
-        LossOps.softmaxCrossEntropyBackward(p.output(), p.y, dacts[last], n, plan.outputSize(), n);
+        net.loss().gradient(p.output(), p.y, dacts[last], n, plan.outputSize(), n);
         CpuOp[] run = p.run;
         int prefix = Math.min(p.prefix, last);
         for (int i = last; i >= prefix; i--) {
@@ -278,7 +280,7 @@ public final class CpuBackend implements Backend {
         long t0 = bwdNanos != null ? System.nanoTime() : 0;
         boolean finite = opt.update(exec, net.parameters(), net.gradients(), net.paramCount());
         if (bwdNanos != null) { optNanos += System.nanoTime() - t0; profiledSteps++; }
-        return new StepResult(r.lossSum(), r.correct(), n, finite);
+        return new StepResult(r.lossSum(), r.correct(), n, finite, r.topK());
     }
 
     @Override public StepResult evaluate(int n) {
@@ -317,7 +319,7 @@ public final class CpuBackend implements Backend {
         }
         parts.put("softmax+loss", () -> {
             score(p, n, true);
-            LossOps.softmaxCrossEntropyBackward(p.output(), p.y, p.dacts[last], n, plan.outputSize(), n);
+            net.loss().gradient(p.output(), p.y, p.dacts[last], n, plan.outputSize(), n);
         });
         for (int i = last; i >= 0; i--) {
             CpuOp op = p.ops[i];

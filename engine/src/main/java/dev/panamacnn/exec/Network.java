@@ -37,8 +37,20 @@ public final class Network implements AutoCloseable {
     public Network(Plan plan, Optimizer optimizer, Loss loss, List<Metric> metrics, long seed) {
         if (optimizer == null || loss == null) throw new IllegalArgumentException("compile: optimizer and loss are required");
         Layer last = plan.layer(plan.size() - 1);
-        if (loss == Loss.CATEGORICAL_CROSSENTROPY && (last.activation() != Activation.SOFTMAX || last.outputShape().rank() != 1)) {
-            throw new IllegalArgumentException("categorical_crossentropy needs a model that ends in a softmax layer, e.g. Dense(10, Activation.SOFTMAX)");
+        if (loss.kind() != Loss.Kind.BINARY && (last.activation() != Activation.SOFTMAX || last.outputShape().rank() != 1)) {
+            throw new IllegalArgumentException(loss.kerasName() + " needs a model that ends in a softmax layer over a flat output, e.g. Dense(10, Activation.SOFTMAX)");
+        }
+        if (loss.kind() == Loss.Kind.BINARY && (last.activation() != Activation.SIGMOID || last.outputShape().size() != 1)) {
+            throw new IllegalArgumentException("binary_crossentropy needs a model that ends in one sigmoid unit, e.g. Dense(1, Activation.SIGMOID)");
+        }
+        for (Metric m : metrics) {
+            if (loss.kind() == Loss.Kind.BINARY && m != Metric.ACCURACY) throw new IllegalArgumentException("metric " + m.kerasName() + " does not apply to binary_crossentropy");
+            boolean sparseMetric = m == Metric.SPARSE_CATEGORICAL_ACCURACY || m == Metric.SPARSE_TOP_K_CATEGORICAL_ACCURACY;
+            boolean denseMetric = m == Metric.CATEGORICAL_ACCURACY || m == Metric.TOP_K_CATEGORICAL_ACCURACY;
+            if ((sparseMetric && loss.kind() != Loss.Kind.SPARSE_CATEGORICAL) || (denseMetric && loss.kind() != Loss.Kind.CATEGORICAL)) {
+                throw new IllegalArgumentException("metric " + m.kerasName() + " does not match the loss " + loss.kerasName() + " (its targets are "
+                        + (loss.kind() == Loss.Kind.SPARSE_CATEGORICAL ? "integer labels" : "one-hot") + ")");
+            }
         }
         this.plan = plan;
         this.optimizer = optimizer;
@@ -59,9 +71,28 @@ public final class Network implements AutoCloseable {
                 }
                 case ONES -> { for (int i = 0; i < s.size(); i++) params.setAtIndex(ValueLayout.JAVA_FLOAT, off + i, 1f); }
                 case ZEROS -> { }
+                case HE_UNIFORM, LECUN_UNIFORM -> {
+                    double limit = Math.sqrt((s.init() == ParamSpec.Init.HE_UNIFORM ? 6.0 : 3.0) / Math.max(1, s.fanIn()));
+                    for (int i = 0; i < s.size(); i++) params.setAtIndex(ValueLayout.JAVA_FLOAT, off + i, (float) ((2 * rng.nextDouble() - 1) * limit));
+                }
+                case GLOROT_NORMAL, HE_NORMAL, LECUN_NORMAL -> {
+                    double var = switch (s.init()) {
+                        case GLOROT_NORMAL -> 2.0 / Math.max(1, s.fanIn() + s.fanOut());
+                        case HE_NORMAL -> 2.0 / Math.max(1, s.fanIn());
+                        default -> 1.0 / Math.max(1, s.fanIn());
+                    };
+                    double std = Math.sqrt(var) / 0.87962566103423978;
+                    for (int i = 0; i < s.size(); i++) {
+                        double g;
+                        do { g = rng.nextGaussian(); } while (Math.abs(g) > 2);   // truncated at two standard deviations
+                        params.setAtIndex(ValueLayout.JAVA_FLOAT, off + i, (float) (g * std));
+                    }
+                }
             }
         }
         optimizer.build(arena, count);
+        long[] trainable = plan.trainableRanges();
+        if (trainable != null) optimizer.trainable(trainable);
     }
 
     public Plan plan() { return plan; }

@@ -125,6 +125,24 @@ public final class Plan {
         return Collections.unmodifiableList(r);
     }
 
+    /**
+     * The trainable parameters as {@code [start, end)} pairs in segment order (adjacent ones merged), or null when every
+     * parameter is trainable.
+     */
+    public long[] trainableRanges() {
+        if (trainableCount == paramCount) return null;
+        List<Long> r = new ArrayList<>();
+        for (Param p : params()) {
+            if (!p.spec().trainable()) continue;
+            long s = p.offset(), e = s + p.spec().size();
+            if (!r.isEmpty() && r.get(r.size() - 1) == s) r.set(r.size() - 1, e);
+            else { r.add(s); r.add(e); }
+        }
+        long[] a = new long[r.size()];
+        for (int i = 0; i < a.length; i++) a[i] = r.get(i);
+        return a;
+    }
+
     /** {@code layer/param[index]} for a flat parameter index. */
     public String paramName(long flat) {
         for (Param p : params()) if (flat >= p.offset() && flat < p.offset() + p.spec().size()) return p.name() + "[" + (flat - p.offset()) + "]";

@@ -48,7 +48,7 @@ public final class ModelIO {
         }
         ObjectNode compile = root.putObject("compile_config");
         compile.set("optimizer", TensorFile.JSON.valueToTree(net.optimizer().config()));
-        compile.put("loss", net.loss().kerasName());
+        compile.set("loss", TensorFile.JSON.valueToTree(net.loss().toConfig()));
         ArrayNode metrics = compile.putArray("metrics");
         for (Metric m : net.metrics()) metrics.add(m.kerasName());
         root.put("seed", net.seed());
@@ -84,16 +84,30 @@ public final class ModelIO {
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(file, "compile_config." + e.getMessage());
         }
-        String loss = compile.path("loss").asText("");
-        Loss lossFn = null;
-        for (Loss x : Loss.values()) if (x.kerasName().equals(loss)) lossFn = x;
-        if (lossFn == null) throw new ModelFormatException(file, "compile_config.loss '" + loss + "' is not supported (expected categorical_crossentropy)");
+        JsonNode lossNode = compile.path("loss");
+        Loss lossFn;
+        try {
+            if (lossNode.isObject()) {
+                String cls = lossNode.path("class_name").asText("");
+                float ls = (float) lossNode.path("config").path("label_smoothing").asDouble(0);
+                lossFn = switch (cls) {
+                    case "CategoricalCrossentropy" -> Loss.categoricalCrossentropy(ls);
+                    case "BinaryCrossentropy" -> Loss.binaryCrossentropy(ls);
+                    default -> throw new IllegalArgumentException("loss class '" + cls + "' is not supported (expected CategoricalCrossentropy or BinaryCrossentropy)");
+                };
+            } else {
+                lossFn = Loss.byName(lossNode.asText(""), 0f);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(file, "compile_config." + e.getMessage());
+        }
         List<Metric> metrics = new ArrayList<>();
         for (JsonNode m : compile.path("metrics")) {
-            Metric found = null;
-            for (Metric x : Metric.values()) if (x.kerasName().equals(m.asText())) found = x;
-            if (found == null) throw new ModelFormatException(file, "compile_config.metrics: unknown metric '" + m.asText() + "'");
-            metrics.add(found);
+            try {
+                metrics.add(Metric.byName(m.asText()));
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(file, "compile_config.metrics: " + e.getMessage());
+            }
         }
         return new Spec(list, opt, lossFn, metrics, root.path("seed").asLong(42));
     }

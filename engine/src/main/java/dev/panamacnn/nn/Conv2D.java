@@ -21,26 +21,35 @@ import static dev.panamacnn.nn.Step.groupStart;
 import static dev.panamacnn.nn.Step.groups;
 
 /**
- * 2-D convolution over NHWC input with "valid" padding, like Keras'
- * {@code Conv2D(filters, (kh, kw), strides=(sh, sw), activation=...)}. Kernel shape {@code (kh, kw, cin, filters)},
+ * 2-D convolution over NHWC input, like Keras'
+ * {@code Conv2D(filters, (kh, kw), strides=(sh, sw), padding="valid"|"same", activation=..., use_bias=True,
+ * kernel_initializer="glorot_uniform", bias_initializer="zeros")}. Kernel shape {@code (kh, kw, cin, filters)},
  * bias {@code (filters,)}.
  *
  * <p>Its CPU pair ({@link Cpu}) runs a GEMM over the im2col matrix of chunks of a few samples, that matrix never
- * stored: its blocks are packed straight from the input ({@link ConvOps.Receptive}). The batch is split into
- * {@link Step#groups} fixed sample groups, and the weight gradient is reduced over groups in order. As the first
+ * stored: its blocks are packed straight from the input ({@link ConvOps.Receptive}). With {@code padding="same"} the
+ * chunk is first copied into a zero-bordered buffer, and the input gradient cropped out of one. The batch is split
+ * into {@link Step#groups} fixed sample groups, and the weight gradient is reduced over groups in order. As the first
  * layer, followed by a 2 x 2 max pooling, it fuses with the pooling ({@link Cpu#fuse}).
  */
 public final class Conv2D extends Layer {
     private final int filters, kh, kw, sh, sw;
     private final Activation activation;
     private final Shape declaredInput;
+    private Padding padding = Padding.VALID;
+    private boolean useBias = true;
+    private ParamSpec.Init kernelInit = ParamSpec.Init.GLOROT_UNIFORM, biasInit = ParamSpec.Init.ZEROS;
 
-    private int h, w, c, oh, ow, k, chunkSamples;
+    /** Input size (ih, iw), padded size used by the kernels (h, w), the padding before (top, left). */
+    private int ih, iw, h, w, c, padTop, padLeft, oh, ow, k, chunkSamples;
+    private boolean padded;
 
-    /** Keras' config of a Conv2D (the fields panama-cnn writes). */
+    /** Keras' config of a Conv2D (the fields panama-cnn writes; defaults left out are Keras' defaults). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Config(String name, int filters, @JsonProperty("kernel_size") List<Integer> kernelSize, List<Integer> strides,
-                         String padding, String activation, @JsonProperty("batch_input_shape") List<Integer> batchInputShape) {}
+                         String padding, String activation, @JsonProperty("use_bias") Boolean useBias,
+                         @JsonProperty("kernel_initializer") String kernelInitializer, @JsonProperty("bias_initializer") String biasInitializer,
+                         @JsonProperty("batch_input_shape") List<Integer> batchInputShape) {}
 
     public Conv2D(int filters, int kh, int kw, Activation activation) {
         this(filters, kh, kw, 1, 1, activation, null);
@@ -62,12 +71,36 @@ public final class Conv2D extends Layer {
         this.declaredInput = inputShape;
     }
 
-    /** Reads the layer from its Keras config ({@link LayerRegistry}). */
+    /** Keras' {@code padding=} (default valid); call before the model is built. Returns this layer. */
+    public Conv2D padding(Padding p) { checkUnbuilt(); padding = p == null ? Padding.VALID : p; return this; }
+
+    /** Keras' {@code use_bias=} (default true). Returns this layer. */
+    public Conv2D useBias(boolean b) { checkUnbuilt(); useBias = b; return this; }
+
+    /** Keras' {@code kernel_initializer=} (default glorot_uniform). Returns this layer. */
+    public Conv2D kernelInitializer(ParamSpec.Init i) { checkUnbuilt(); kernelInit = i; return this; }
+
+    /** Keras' {@code bias_initializer=} (default zeros). Returns this layer. */
+    public Conv2D biasInitializer(ParamSpec.Init i) { checkUnbuilt(); biasInit = i; return this; }
+
+    private void checkUnbuilt() { if (name() != null) throw new IllegalStateException("Conv2D: change its settings before the model is built"); }
+
+    /**
+     * Reads the layer from its config ({@link LayerRegistry}): panama-cnn's own and Keras' {@code get_config()} (the
+     * arguments panama-cnn does not implement must have their Keras defaults).
+     */
     static Conv2D fromConfig(ConfigReader c) {
         int[] k = c.ints("kernel_size", 2);
         int[] s = c.ints("strides", 2, new int[] {1, 1});
-        c.oneOf("padding", "valid");
-        return new Conv2D(c.posInt("filters"), k[0], k[1], s[0], s[1], c.activation(), c.batchInputShape());
+        c.expect("data_format", "channels_last");
+        c.expectInts("dilation_rate", 1, 1);
+        c.expectInt("groups", 1);
+        Conv2D l = new Conv2D(c.posInt("filters"), k[0], k[1], s[0], s[1], c.activation(), c.batchInputShape());
+        l.padding = c.padding();
+        l.useBias = c.bool("use_bias", true);
+        l.kernelInit = c.initializer("kernel_initializer", ParamSpec.Init.GLOROT_UNIFORM);
+        l.biasInit = c.initializer("bias_initializer", ParamSpec.Init.ZEROS);
+        return l;
     }
 
     @Override public String kerasClassName() { return "Conv2D"; }
@@ -78,25 +111,45 @@ public final class Conv2D extends Layer {
     public int kernelWidth() { return kw; }
     public int strideY() { return sh; }
     public int strideX() { return sw; }
+    public Padding padding() { return padding; }
+    public boolean usesBias() { return useBias; }
+    /** Rows of zeros added above the input, and columns to its left (0 for valid padding). */
+    public int padTop() { return padTop; }
+    public int padLeft() { return padLeft; }
+    /** The padded input's height and width, which the kernels slide over (the input's own for valid padding). */
+    public int paddedHeight() { return h; }
+    public int paddedWidth() { return w; }
 
     @Override protected Shape computeOutputShape(Shape in) {
         if (in.rank() != 3) throw new IllegalArgumentException("Conv2D expects (height, width, channels) input, got " + in);
-        h = in.dim(0); w = in.dim(1); c = in.dim(2);
-        if (h < kh || w < kw) throw new IllegalArgumentException("Conv2D kernel " + kh + "x" + kw + " larger than input " + in);
-        oh = (h - kh) / sh + 1; ow = (w - kw) / sw + 1; k = kh * kw * c;
+        ih = in.dim(0); iw = in.dim(1); c = in.dim(2);
+        if (padding == Padding.VALID && (ih < kh || iw < kw)) {
+            throw new IllegalArgumentException("Conv2D kernel " + kh + "x" + kw + " larger than input " + in + " (use padding=\"same\")");
+        }
+        oh = padding.outputSize(ih, kh, sh); ow = padding.outputSize(iw, kw, sw);
+        padTop = padding.before(ih, kh, sh); padLeft = padding.before(iw, kw, sw);
+        h = ih + padding.total(ih, kh, sh); w = iw + padding.total(iw, kw, sw);
+        padded = h != ih || w != iw;
+        k = kh * kw * c;
         chunkSamples = Math.max(1, 256 / (oh * ow));
         return Shape.of(oh, ow, filters);
     }
 
     @Override public List<ParamSpec> paramSpecs() {
         int cin = inputShape == null ? (declaredInput == null ? 0 : declaredInput.dim(2)) : inputShape.dim(2);
-        return List.of(
-                new ParamSpec("kernel", Shape.of(kh, kw, Math.max(cin, 1), filters), ParamSpec.Init.GLOROT_UNIFORM, kh * kw * cin, kh * kw * filters),
-                new ParamSpec("bias", Shape.of(filters), ParamSpec.Init.ZEROS, 0, 0));
+        ParamSpec kernel = new ParamSpec("kernel", Shape.of(kh, kw, Math.max(cin, 1), filters), kernelInit, kh * kw * cin, kh * kw * filters);
+        return useBias ? List.of(kernel, new ParamSpec("bias", Shape.of(filters), biasInit, 0, 0)) : List.of(kernel);
+    }
+
+    /** The pre-activation, for the activations whose derivative needs it (gelu, swish). */
+    @Override public List<Kept> kept() {
+        return activation.derivativeNeedsInput() ? List.of(new Kept("preactivation", (long) oh * ow * filters, 4)) : List.of();
     }
 
     @Override public Config config() {
-        return new Config(name(), filters, List.of(kh, kw), List.of(sh, sw), "valid", activation.kerasName(), batchShape(declaredInput));
+        return new Config(name(), filters, List.of(kh, kw), List.of(sh, sw), padding.kerasName(), activation.kerasName(),
+                useBias ? null : false, kernelInit == ParamSpec.Init.GLOROT_UNIFORM ? null : kernelInit.kerasName(),
+                biasInit == ParamSpec.Init.ZEROS ? null : biasInit.kerasName(), batchShape(declaredInput));
     }
 
     @Override public Cpu cpu(CpuBinding b) { return new Cpu(b); }
@@ -104,18 +157,24 @@ public final class Conv2D extends Layer {
     /** The CPU pair: the im2col-free GEMM path, the direct path for one input channel, and the pooling fusion. */
     public final class Cpu extends CpuOp {
         private MemorySegment[] dcols;
-        /** Per worker: the im2col operand, packed straight from the input (no im2col buffer). */
+        /** Per worker: the im2col operand, packed straight from the (padded) input (no im2col buffer). */
         private ConvOps.Receptive[] receptive;
+        /** Per worker, for same padding: a chunk of zero-bordered inputs, and of zero-bordered input gradients. */
+        private MemorySegment[] padIn, padDIn;
         private MemorySegment partials;
+        /** The pre-activation (gelu, swish), per sample. */
+        private MemorySegment preact;
         /** The kernel packed for the GEMM, and its transpose, in 64-byte aligned panels (Gemm's packed-B layout). */
         private MemorySegment packedW, packedWT;
         private float[] packRows;
-        /** Per worker, for {@link DirectConv}: one sample's image and one filter panel of its output gradient. */
+        /** Per worker, for {@link DirectConv}: one sample's (padded) image and one filter panel of its output gradient. */
         private float[][] image;
         private MemorySegment[] dOutPanel;
         private boolean direct;
         /** Whether the input gradient goes straight into the image ({@link Gemm#gemmPackedAddTo}) instead of through col2im. */
         private boolean scatterInputGradient;
+        /** Floats of the gradient partials per group: the kernel's, then the bias' when there is one. */
+        private final long per = (long) k * filters + (useBias ? filters : 0);
         /**
          * Set when the plan runs this layer fused with the 2 x 2 max pooling after it ({@link DirectConv#forwardPooled}):
          * per pooled element the winning window index, per worker two output rows and one sample's pre-activation gradient.
@@ -137,14 +196,21 @@ public final class Conv2D extends Layer {
             long rows = (long) chunkSamples * oh * ow;
             dcols = new MemorySegment[workers];
             receptive = direct ? null : new ConvOps.Receptive[workers];
+            padIn = new MemorySegment[workers];
+            padDIn = new MemorySegment[workers];
             for (int i = 0; i < workers; i++) {
                 if (!scatterInputGradient) dcols[i] = Tensor.allocateFloats(arena, (direct ? (long) oh * ow : rows) * k);
                 if (!direct) receptive[i] = new ConvOps.Receptive(h, w, c, kh, kw, sh, sw, oh, ow, (int) rows);
+                if (padded) {
+                    padIn[i] = Tensor.allocateFloats(arena, (long) chunkSamples * h * w * c);
+                    padDIn[i] = Tensor.allocateFloats(arena, (long) chunkSamples * h * w * c);
+                }
             }
-            partials = Tensor.allocateFloats(arena, (long) groups(batch) * (k * filters + filters));
+            partials = Tensor.allocateFloats(arena, (long) groups(batch) * per);
             packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, filters));
             packedWT = Tensor.allocateFloats(arena, Gemm.packedSize(filters, k));
             packRows = new float[Gemm.packRowsSize(filters)];
+            if (activation.derivativeNeedsInput()) preact = Tensor.allocateFloats(arena, (long) batch * oh * ow * filters);
             if (direct) {
                 image = new float[workers][h * w];
                 dOutPanel = new MemorySegment[workers];
@@ -152,12 +218,67 @@ public final class Conv2D extends Layer {
             }
         }
 
+        /** Offset of the bias in the parameter segment, or -1 without one. */
+        private long biasOffset() { return useBias ? paramOffset + (long) k * filters : -1; }
+
+        /** Bias, activation and (gelu, swish) the kept pre-activation of {@code rows} output pixels at {@code off}. */
+        private void finishForward(MemorySegment out, long off, int rows) {
+            boolean keep = preact != null;
+            ActivationOps.biasActivationForward(out, off, rows, filters, useBias ? params : null, biasOffset(), keep ? Activation.LINEAR : activation);
+            if (keep) {
+                long n = (long) rows * filters;
+                MemorySegment.copy(out, off * 4, preact, off * 4, n * 4);
+                for (long i = 0; i < n; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, off + i, ActivationOps.scalar(activation, out.getAtIndex(ValueLayout.JAVA_FLOAT, off + i)));
+            }
+        }
+
+        /** The output gradient of {@code rows} pixels at {@code off}, turned into the pre-activation gradient. */
+        private void activationGradient(MemorySegment out, MemorySegment dOut, long off, int rows) {
+            if (preact != null) ActivationOps.activationBackwardFromInput(preact, dOut, off, (long) rows * filters, activation);
+            else ActivationOps.activationBackward(out, dOut, off, rows, filters, activation);
+        }
+
+        /** Sample {@code s} of the input into {@code img} (one channel), zero-bordered for same padding. */
+        private void loadImage(MemorySegment in, int s, float[] img) {
+            long inSize = (long) ih * iw * c;
+            if (!padded) {
+                MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, img, 0, (int) inSize);
+                return;
+            }
+            for (int y = 0; y < ih; y++) {
+                MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, (s * inSize + (long) y * iw * c) * 4, img, ((y + padTop) * w + padLeft) * c, iw * c);
+            }
+        }
+
+        /** Samples {@code [s, s + cnt)} of the input into the zero-bordered chunk buffer {@code pad} (borders never written). */
+        private void padInto(MemorySegment in, int s, int cnt, MemorySegment pad) {
+            long inSize = (long) ih * iw * c, pSize = (long) h * w * c;
+            int run = iw * c;
+            for (int j = 0; j < cnt; j++) {
+                for (int y = 0; y < ih; y++) {
+                    Vec.copy(in, (s + j) * inSize + (long) y * run, pad, j * pSize + ((long) (y + padTop) * w + padLeft) * c, run);
+                }
+            }
+        }
+
+        /** The interior of {@code cnt} zero-bordered gradients in {@code pad} into samples {@code [s, s + cnt)} of {@code dIn}. */
+        private void cropFrom(MemorySegment pad, int cnt, MemorySegment dIn, int s) {
+            long inSize = (long) ih * iw * c, pSize = (long) h * w * c;
+            int run = iw * c;
+            for (int j = 0; j < cnt; j++) {
+                for (int y = 0; y < ih; y++) {
+                    Vec.copy(pad, j * pSize + ((long) (y + padTop) * w + padLeft) * c, dIn, (s + j) * inSize + (long) y * run, run);
+                }
+            }
+        }
+
         /**
          * Whether this layer can run fused with {@code next} when it needs no input gradient (the first layer): the
-         * single-channel direct path, ReLU or no activation, and a 2 x 2, stride 2 max pooling over an even output.
+         * single-channel direct path, a bias, ReLU or no activation, and a 2 x 2, stride 2 valid max pooling over an even output.
          */
         private boolean fusesPool(Layer next) {
             return next instanceof MaxPool2D p && p.poolHeight() == 2 && p.poolWidth() == 2 && p.strideY() == 2 && p.strideX() == 2
+                    && p.padding() == Padding.VALID && useBias
                     && DirectConv.poolFusionApplies(c, sw, oh, ow, activation == Activation.RELU || activation == Activation.LINEAR);
         }
 
@@ -174,27 +295,26 @@ public final class Conv2D extends Layer {
 
         /** Forward of group {@code g} fused with the pooling: writes the pooled outputs {@code pooled}, not this layer's. */
         private void forwardPooledGroup(int g, int groups, int wk, MemorySegment in, MemorySegment pooled, int n) {
-            long inSize = (long) h * w * c, pooledSize = (long) (oh / 2) * (ow / 2) * filters;
-            long bOff = paramOffset + (long) k * filters;
+            long pooledSize = (long) (oh / 2) * (ow / 2) * filters;
             Gemm.Scratch gs = ex.gemmScratch()[wk];
             for (int s = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n); s < s1; s++) {
-                MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
-                DirectConv.forwardPooled(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, params, bOff,
+                loadImage(in, s, image[wk]);
+                DirectConv.forwardPooled(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, params, biasOffset(),
                         activation == Activation.RELU, pairRows[wk], pooled, s * pooledSize, poolArgmax, s * pooledSize, gs);
             }
         }
 
         /** Backward of group {@code g} fused with the pooling's, from the pooled outputs and their gradient (no input gradient). */
         private void backwardPooledGroup(int g, int groups, int wk, MemorySegment in, MemorySegment pooled, MemorySegment dPooled, int n) {
-            long inSize = (long) h * w * c, pooledSize = (long) (oh / 2) * (ow / 2) * filters;
-            long per = (long) k * filters + filters, pw = g * per;
+            long pooledSize = (long) (oh / 2) * (ow / 2) * filters;
+            long pw = g * per;
             Gemm.Scratch gs = ex.gemmScratch()[wk];
             MemorySegment grad = filters == Gemm.NR ? dOutPanel[wk] : dConv[wk];
             Vec.zero(partials, pw, per);
             for (int s = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n); s < s1; s++) {
                 DirectConv.pooledGradient(pooled, dPooled, s * pooledSize, poolArgmax, s * pooledSize, oh, ow, filters,
                         activation == Activation.RELU, grad);
-                MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+                loadImage(in, s, image[wk]);
                 DirectConv.kernelGradient(image[wk], w, kh, kw, sh, oh, ow, grad, filters, dOutPanel[wk], partials, pw, gs);
                 DirectConv.addColumnSums(grad, oh * ow, filters, partials, pw + (long) k * filters);
             }
@@ -209,22 +329,24 @@ public final class Conv2D extends Layer {
         @Override public void forwardGroup(Step st) {
             int g = st.group(), groups = st.groups(), wk = st.worker(), n = st.n();
             MemorySegment in = b.in(), out = b.out();
-            long inSize = (long) h * w * c, outSize = (long) oh * ow * filters;
-            long bOff = paramOffset + (long) k * filters;
+            long inSize = (long) ih * iw * c, outSize = (long) oh * ow * filters;
             Gemm.Scratch gs = ex.gemmScratch()[wk];
             int s1 = groupStart(g + 1, groups, n);
             if (direct) {
                 for (int s = groupStart(g, groups, n); s < s1; s++) {
-                    MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+                    loadImage(in, s, image[wk]);
                     DirectConv.forward(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, out, s * outSize, gs);
-                    ActivationOps.biasActivationForward(out, s * outSize, oh * ow, filters, params, bOff, activation);
+                    finishForward(out, s * outSize, oh * ow);
                 }
                 return;
             }
             for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
                 int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
-                Gemm.gemmPacked(false, rows, filters, k, receptive[wk].at(in, s * inSize), packedW, false, out, s * outSize, filters, gs);
-                ActivationOps.biasActivationForward(out, s * outSize, rows, filters, params, bOff, activation);
+                MemorySegment src = in;
+                long srcOff = s * inSize;
+                if (padded) { padInto(in, s, cnt, padIn[wk]); src = padIn[wk]; srcOff = 0; }
+                Gemm.gemmPacked(false, rows, filters, k, receptive[wk].at(src, srcOff), packedW, false, out, s * outSize, filters, gs);
+                finishForward(out, s * outSize, rows);
             }
         }
 
@@ -236,8 +358,8 @@ public final class Conv2D extends Layer {
             int g = st.group(), groups = st.groups(), wk = st.worker(), n = st.n();
             MemorySegment in = b.in(), out = b.out(), dOut = b.dOut(), dIn = b.dIn();
             boolean preActivation = b.preActivation();
-            long inSize = (long) h * w * c, outSize = (long) oh * ow * filters;
-            long per = (long) k * filters + filters, pw = g * per;
+            long inSize = (long) ih * iw * c, pSize = (long) h * w * c, outSize = (long) oh * ow * filters;
+            long pw = g * per;
             Gemm.Scratch gs = ex.gemmScratch()[wk];
             int s1 = groupStart(g + 1, groups, n);
             if (direct) {
@@ -245,14 +367,20 @@ public final class Conv2D extends Layer {
                 for (int s = groupStart(g, groups, n); s < s1; s++) {
                     long o = s * outSize;
                     int rows = oh * ow;
-                    if (!preActivation) ActivationOps.activationBackward(out, dOut, o, rows, filters, activation);
-                    MemorySegment.copy(in, ValueLayout.JAVA_FLOAT, s * inSize * 4, image[wk], 0, (int) inSize);
+                    if (!preActivation) activationGradient(out, dOut, o, rows);
+                    loadImage(in, s, image[wk]);
                     DirectConv.kernelGradient(image[wk], w, kh, kw, sh, oh, ow, dOut, o, filters, dOutPanel[wk], partials, pw, gs);
-                    Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
+                    if (useBias) Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
                     if (dIn != null) {
                         Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs);
-                        Vec.zero(dIn, s * inSize, inSize);
-                        ConvOps.col2imAdd(dcols[wk], 0, 1, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+                        if (padded) {
+                            Vec.zero(padDIn[wk], 0, pSize);
+                            ConvOps.col2imAdd(dcols[wk], 0, 1, h, w, c, kh, kw, sh, sw, oh, ow, padDIn[wk], 0);
+                            cropFrom(padDIn[wk], 1, dIn, s);
+                        } else {
+                            Vec.zero(dIn, s * inSize, inSize);
+                            ConvOps.col2imAdd(dcols[wk], 0, 1, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+                        }
                     }
                 }
                 return;
@@ -261,33 +389,41 @@ public final class Conv2D extends Layer {
             for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
                 int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
                 long o = s * outSize;
-                if (!preActivation) ActivationOps.activationBackward(out, dOut, o, rows, filters, activation);
-                Gemm.gemm(true, k, filters, rows, receptive[wk].at(in, s * inSize), dOut, o, filters, !first, partials, pw, filters, gs);
-                if (first) Vec.zero(partials, pw + (long) k * filters, filters);
-                Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
+                if (!preActivation) activationGradient(out, dOut, o, rows);
+                MemorySegment src = in;
+                long srcOff = s * inSize;
+                if (padded) { padInto(in, s, cnt, padIn[wk]); src = padIn[wk]; srcOff = 0; }
+                Gemm.gemm(true, k, filters, rows, receptive[wk].at(src, srcOff), dOut, o, filters, !first, partials, pw, filters, gs);
+                if (useBias) {
+                    if (first) Vec.zero(partials, pw + (long) k * filters, filters);
+                    Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
+                }
                 if (dIn != null) {
-                    Vec.zero(dIn, s * inSize, cnt * inSize);
+                    // the gradient of the (padded) image: straight into dIn, or into the zero-bordered chunk and cropped
+                    MemorySegment target = padded ? padDIn[wk] : dIn;
+                    long base = padded ? 0 : s * inSize;
+                    Vec.zero(target, base, cnt * (padded ? pSize : inSize));
                     if (scatterInputGradient) {
                         // dOut W^T added tile by tile straight into the image: a tile is MR pixels of one output row
-                        // by NR channels of one kernel tap, so its rows are sw*c floats apart in dIn
-                        long base = s * inSize;
+                        // by NR channels of one kernel tap, so its rows are sw*c floats apart in the image
                         int pixels = oh * ow, run = kw * c;
-                        Gemm.gemmPackedAddTo(rows, k, filters, dOut, o, filters, packedWT, dIn, (i0, j0) -> {
+                        Gemm.gemmPackedAddTo(rows, k, filters, dOut, o, filters, packedWT, target, (i0, j0) -> {
                             int smp = i0 / pixels, rem = i0 - smp * pixels, oy = rem / ow, ox = rem - oy * ow;
                             int ky = j0 / run, rem2 = j0 - ky * run, kx = rem2 / c, ci = rem2 - kx * c;
                             return (base + (((long) smp * h + oy * sh + ky) * w + (long) ox * sw + kx) * c + ci) * 4;
                         }, (long) sw * c * 4, gs);
                     } else {
                         Gemm.gemmPacked(false, rows, k, filters, dOut, o, filters, packedWT, false, dcols[wk], 0, k, gs);
-                        ConvOps.col2imAdd(dcols[wk], 0, cnt, h, w, c, kh, kw, sh, sw, oh, ow, dIn, s * inSize);
+                        ConvOps.col2imAdd(dcols[wk], 0, cnt, h, w, c, kh, kw, sh, sw, oh, ow, target, base);
                     }
+                    if (padded) cropFrom(padDIn[wk], cnt, dIn, s);
                 }
                 first = false;
             }
         }
 
         @Override public void afterBackward(Step st) {
-            reducePartials(ex, partials, groups(st.n()), (long) k * filters + filters, grads, paramOffset);
+            reducePartials(ex, partials, groups(st.n()), per, grads, paramOffset);
         }
 
         @Override public CpuOp fuse(Layer next, CpuOp nextOp) {

@@ -22,7 +22,10 @@ public final class InputLayer extends Layer {
 
     static InputLayer fromConfig(ConfigReader c) {
         Shape s = c.batchInputShape();
-        if (s == null) throw c.error("batch_input_shape", "is required");
+        if (s == null) throw c.error("batch_input_shape", "is required (Keras 3 writes batch_shape, tf.keras 2 batch_input_shape)");
+        if (c.bool("sparse", false)) throw c.error("sparse", "sparse inputs are not supported");
+        if (c.bool("ragged", false)) throw c.error("ragged", "ragged inputs are not supported");
+        if (c.bool("optional", false)) throw c.error("optional", "optional inputs are not supported");
         return new InputLayer(s);
     }
 

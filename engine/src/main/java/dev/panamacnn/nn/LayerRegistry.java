@@ -14,6 +14,7 @@ public final class LayerRegistry {
     private LayerRegistry() {}
 
     private static final Map<String, Function<ConfigReader, Layer>> TYPES = new LinkedHashMap<>();
+    private static final Map<String, String> ALIASES = new java.util.HashMap<>();
 
     static {
         register("InputLayer", InputLayer::fromConfig);
@@ -22,7 +23,22 @@ public final class LayerRegistry {
         register("Flatten", Flatten::fromConfig);
         register("Dense", Dense::fromConfig);
         register("Dropout", Dropout::fromConfig);
+        register("AveragePooling2D", AveragePooling2D::fromConfig);
+        register("GlobalAveragePooling2D", GlobalAveragePooling2D::fromConfig);
+        register("GlobalMaxPooling2D", GlobalMaxPooling2D::fromConfig);
+        register("BatchNormalization", BatchNormalization::fromConfig);
+        register("Activation", ActivationLayer::fromConfig);
+        register("Softmax", ActivationLayer.Softmax::fromConfig);
+        register("ReLU", ReLU::fromConfig);
+        register("LeakyReLU", LeakyReLU::fromConfig);
+        register("Reshape", Reshape::fromConfig);
+        // Keras' aliases (what a hand-written or older JSON may say)
+        ALIASES.put("MaxPool2D", "MaxPooling2D");
+        ALIASES.put("AvgPool2D", "AveragePooling2D");
+        ALIASES.put("GlobalAvgPool2D", "GlobalAveragePooling2D");
+        ALIASES.put("GlobalMaxPool2D", "GlobalMaxPooling2D");
     }
+
 
     /** Makes {@code className} readable from model files (for layers defined outside panama-cnn, too). */
     public static synchronized void register(String className, Function<ConfigReader, Layer> reader) {
@@ -35,12 +51,15 @@ public final class LayerRegistry {
      * @throws LayerConfigException for an unknown type or a bad config, naming {@code where} and the field
      */
     public static synchronized Layer fromConfig(String where, String className, JsonNode config) {
-        Function<ConfigReader, Layer> r = TYPES.get(className);
+        Function<ConfigReader, Layer> r = TYPES.get(ALIASES.getOrDefault(className, className));
         if (r == null) {
             throw new LayerConfigException(where + ": unknown layer class '" + className + "' (expected " + names() + ")");
         }
         try {
-            return r.apply(new ConfigReader(where, config));
+            ConfigReader reader = new ConfigReader(where, config);
+            Layer l = r.apply(reader);
+            reader.checkAllRead(className);
+            return l;
         } catch (LayerConfigException e) {
             throw e;
         } catch (IllegalArgumentException e) {

@@ -20,6 +20,21 @@ public interface Optimizer {
      */
     boolean update(Exec ex, MemorySegment params, MemorySegment grads, long n);
 
+    /**
+     * Limits the updates to the trainable parameters: {@code [start, end)} pairs in increasing order (null: all).
+     * Called once, after {@link #build}, when the model has non-trainable tensors.
+     */
+    void trainable(long[] ranges);
+
+    /** The (base) learning rate. */
+    float learningRate();
+
+    /** Sets the learning rate (callbacks such as ReduceLROnPlateau); refused for a scheduled one. */
+    void setLearningRate(float lr);
+
+    /** The learning rate of the update that follows {@code steps} updates (a schedule's value, else the constant). */
+    float learningRateAt(long steps);
+
     /** Number of update steps taken so far. */
     long iterations();
 

@@ -18,6 +18,8 @@ public final class OptimizerRegistry {
     static {
         register("Adam", Adam::fromConfig);
         register("SGD", SGD::fromConfig);
+        register("AdamW", AdamW::fromConfig);
+        register("RMSprop", RMSprop::fromConfig);
     }
 
     public static synchronized void register(String name, Function<JsonNode, Optimizer> reader) {

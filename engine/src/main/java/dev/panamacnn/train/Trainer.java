@@ -42,7 +42,7 @@ public final class Trainer {
     }
 
     private void load(Tensor x, Tensor y, int[] order, int from, int n) {
-        long xs = (long) net.plan().inputSize() * 4, ys = (long) net.plan().outputSize() * 4;
+        long xs = (long) net.plan().inputSize() * 4, ys = (long) net.loss().targetWidth(net.plan().outputSize()) * 4;
         MemorySegment bx = backend.input(), by = y == null ? null : backend.target();
         for (int i = 0; i < n; i++) {
             int src = order == null ? from + i : order[from + i];
@@ -61,9 +61,33 @@ public final class Trainer {
         }
     }
 
+    /**
+     * Checks that {@code y} holds targets the loss takes: one-hot rows of the model's output width, or (sparse) one
+     * integer label in {@code [0, classes)} per sample, or (binary) one value in [0, 1] per sample.
+     */
+    public void checkTargets(Tensor y, String what) {
+        int classes = net.plan().outputSize(), tw = net.loss().targetWidth(classes);
+        if (y.shape().rank() != 2 || y.shape().dim(1) != tw) {
+            throw new IllegalArgumentException(what + ": " + net.loss().kerasName() + " takes targets of shape (N, " + tw + ")"
+                    + (net.loss().kind() == dev.panamacnn.loss.Loss.Kind.SPARSE_CATEGORICAL ? " (integer class labels; Dataset.sparse() converts one-hot ones)" : "")
+                    + ", got " + y.shape());
+        }
+        if (net.loss().kind() == dev.panamacnn.loss.Loss.Kind.CATEGORICAL) return;
+        long n = y.shape().dim(0);
+        for (long i = 0; i < n; i++) {
+            float v = y.segment().getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            boolean ok = net.loss().kind() == dev.panamacnn.loss.Loss.Kind.BINARY ? v >= 0 && v <= 1 : v == (int) v && v >= 0 && v < classes;
+            if (!ok) {
+                throw new IllegalArgumentException(what + ": target " + i + " is " + v + "; " + net.loss().kerasName() + " expects "
+                        + (net.loss().kind() == dev.panamacnn.loss.Loss.Kind.BINARY ? "values in [0, 1]" : "integer labels in [0, " + classes + ")"));
+            }
+        }
+    }
+
     /** One gradient step on a batch, like Keras' {@code train_on_batch}. */
     public StepResult trainOnBatch(Tensor x, Tensor y) {
         checkInput(x, "trainOnBatch");
+        checkTargets(y, "trainOnBatch");
         int n = x.shape().dim(0);
         backend.reserve(n, true);
         load(x, y, null, 0, n);
@@ -80,6 +104,11 @@ public final class Trainer {
      */
     public History fit(Dataset train, FitOptions o) {
         checkInput(train.x(), "fit");
+        checkTargets(train.y(), "fit");
+        if (o.validation() != null) {
+            checkInput(o.validation().x(), "fit validation data");
+            checkTargets(o.validation().y(), "fit validation data");
+        }
         int total = train.size(), bs = o.batchSize();
         if (bs > total) throw new IllegalArgumentException("batch size " + bs + " is larger than the " + total + " training samples");
         int steps = (total + bs - 1) / bs;
@@ -89,7 +118,7 @@ public final class Trainer {
         History history = new History();
         int startEpoch = 0, startStep = 0;
         double lossSum = 0;
-        long correct = 0, seen = 0;
+        long correct = 0, seen = 0, topK = 0;
         Path ckpt = o.checkpointDir();
         if (o.resume() && Checkpoint.exists(ckpt)) {
             Checkpoint.State st;
@@ -118,7 +147,7 @@ public final class Trainer {
             int first = epoch == startEpoch ? startStep : 0;
             if (first == 0) {
                 if (o.shuffle()) shuffle.shuffle(order);
-                lossSum = 0; correct = 0; seen = 0;
+                lossSum = 0; correct = 0; seen = 0; topK = 0;
             }
             for (int step = first; step < steps; step++) {
                 int from = step * bs, n = Math.min(bs, total - from);
@@ -126,8 +155,9 @@ public final class Trainer {
                 StepResult r = backend.trainStep(n);
                 checkFinite(r, epoch, step);
                 lossSum += r.lossSum(); correct += r.correct(); seen += n;
+                if (r.topK() >= 0) topK += r.topK();
                 if (!cbs.isEmpty()) {
-                    Map<String, Double> logs = logs(lossSum / seen, (double) correct / seen);
+                    Map<String, Double> logs = logs(lossSum / seen, (double) correct / seen, (double) topK / seen);
                     for (Callback c : cbs) c.onBatchEnd(epoch, step, logs);
                 }
                 boolean last = step + 1 == steps;
@@ -139,11 +169,10 @@ public final class Trainer {
                 if (stop && !last) { stopped = true; break; }
             }
             if (stopped) break;
-            Map<String, Double> logs = logs(lossSum / seen, (double) correct / seen);
+            Map<String, Double> logs = logs(lossSum / seen, (double) correct / seen, (double) topK / seen);
             if (o.validation() != null) {
                 EvalResult v = evaluate(o.validation(), bs);
-                logs.put("val_loss", v.loss());
-                if (net.metrics().contains(Metric.ACCURACY)) logs.put("val_accuracy", v.accuracy());
+                for (var e : logs(v.loss(), v.accuracy(), v.topKAccuracy()).entrySet()) logs.put("val_" + e.getKey(), e.getValue());
                 backend.reserve(bs, true);
             }
             history.add(logs, (System.nanoTime() - t0) / 1e9);
@@ -198,27 +227,31 @@ public final class Trainer {
         return -1;
     }
 
-    private Map<String, Double> logs(double loss, double acc) {
+    /** Keras' log keys: {@code loss}, then each compiled metric under its name. */
+    private Map<String, Double> logs(double loss, double acc, double topK) {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("loss", loss);
-        if (net.metrics().contains(Metric.ACCURACY)) m.put("accuracy", acc);
+        for (Metric x : net.metrics()) m.put(x.kerasName(), x.topK() ? topK : acc);
         return m;
     }
 
     /** Mean loss and accuracy over {@code data}, in batches of {@code batchSize}. */
     public EvalResult evaluate(Dataset data, int batchSize) {
         checkInput(data.x(), "evaluate");
+        checkTargets(data.y(), "evaluate");
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1");
         int bs = backend.reserve(Math.min(batchSize, data.size()), false);
         double lossSum = 0;
-        long correct = 0;
+        long correct = 0, topK = 0;
+        boolean hasTopK = false;
         for (int from = 0; from < data.size(); from += bs) {
             int n = Math.min(bs, data.size() - from);
             load(data.x(), data.y(), null, from, n);
             StepResult r = backend.evaluate(n);
             lossSum += r.lossSum(); correct += r.correct();
+            if (r.topK() >= 0) { topK += r.topK(); hasTopK = true; }
         }
-        return new EvalResult(lossSum / data.size(), (double) correct / data.size(), data.size());
+        return new EvalResult(lossSum / data.size(), (double) correct / data.size(), data.size(), hasTopK ? (double) topK / data.size() : Double.NaN);
     }
 
     /** Output probabilities {@code (N, classes)} for inputs {@code (N, ...)}, in batches of {@code batchSize}. */

@@ -110,8 +110,12 @@ class ModelIOTest {
         rejects(m, "weights.bin", "conv2d/kernel", "[3, 3, 1, 4]");
         Files.writeString(j, good.replace("\"Flatten\"", "\"Flattener\""));
         rejects(m, "model.json", "unknown layer class 'Flattener'");
-        Files.writeString(j, good.replace("\"relu\"", "\"swish\""));
-        rejects(m, "unknown activation 'swish'");
+        Files.writeString(j, good.replace("\"relu\"", "\"mish\""));
+        rejects(m, "unknown activation 'mish'");
+        Files.writeString(j, good.replace("\"filters\" : 4", "\"filters\" : 4, \"dilation_rate\" : [ 2, 2 ]"));
+        rejects(m, "dilation_rate", "only [1, 1] is supported");
+        Files.writeString(j, good.replace("\"filters\" : 4", "\"filters\" : 4, \"kernel_regularizer\" : { \"class_name\" : \"L2\" }"));
+        rejects(m, "Conv2D argument 'kernel_regularizer'", "is not supported");
         Files.writeString(j, good.substring(0, good.length() / 2));
         rejects(m, "model.json", "not valid JSON");
         Files.writeString(j, good.replace("\"units\" : 12", "\"units\" : -12"));

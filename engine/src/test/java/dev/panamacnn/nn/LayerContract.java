@@ -85,21 +85,29 @@ public final class LayerContract {
         return s;
     }
 
+    /**
+     * Central differences at up to 40 elements. An element where the two one-sided slopes disagree sits on a kink
+     * (ReLU's 0, a max pooling's tie, a clip's edge) where the function has no derivative; it is skipped, and at most a
+     * quarter of the elements may be.
+     */
     private static void difference(String what, LayerHarness h, MemorySegment x, int size, float[] analytic, float[] upstream, Rng r) {
         double eps = 1e-2;
-        int checks = Math.min(size, 40);
+        int checks = Math.min(size, 40), skipped = 0;
         for (int c = 0; c < checks; c++) {
             int i = size <= 40 ? c : r.nextInt(size);
             float orig = x.getAtIndex(LayerHarness.F, i);
+            double l0 = loss(h, upstream);
             x.setAtIndex(LayerHarness.F, i, (float) (orig + eps));
             double lp = loss(h, upstream);
             x.setAtIndex(LayerHarness.F, i, (float) (orig - eps));
             double lm = loss(h, upstream);
             x.setAtIndex(LayerHarness.F, i, orig);
-            double numeric = (lp - lm) / (2 * eps);
+            double numeric = (lp - lm) / (2 * eps), right = (lp - l0) / eps, left = (l0 - lm) / eps;
+            if (Math.abs(right - left) > 2e-3 + 0.1 * Math.max(Math.abs(right), Math.abs(left))) { skipped++; continue; }
             double err = Math.abs(numeric - analytic[i]);
             assertTrue(err <= 2e-3 + 2e-2 * Math.abs(numeric), what + "[" + i + "]: analytic " + analytic[i] + " vs numeric " + numeric);
         }
+        assertTrue(skipped * 4 <= checks, what + ": " + skipped + " of " + checks + " elements sit on kinks; pick other inputs");
     }
 
     /** Forward outputs, input gradients and parameter gradients are the same bits on 1 and 3 threads, batch 19. */

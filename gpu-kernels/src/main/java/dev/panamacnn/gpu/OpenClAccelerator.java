@@ -102,7 +102,10 @@ public final class OpenClAccelerator implements Backend {
     private OpenClAccelerator(Network net, ClContext ctx, int capacity, boolean training) {
         if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1");
         if (net.loss() != Loss.CATEGORICAL_CROSSENTROPY) {
-            throw new IllegalArgumentException("the OpenCL backend supports categorical_crossentropy, not " + net.loss().kerasName());
+            throw new IllegalArgumentException("the OpenCL backend supports categorical_crossentropy without label smoothing, not " + net.loss());
+        }
+        for (var m : net.metrics()) {
+            if (m.topK()) throw new IllegalArgumentException("the OpenCL backend has no kernel for the " + m.kerasName() + " metric");
         }
         this.net = net;
         this.plan = net.plan();
@@ -157,15 +160,17 @@ public final class OpenClAccelerator implements Backend {
         Optimizer opt = net.optimizer();
         if (!training) {
             update = null;
-        } else if (opt instanceof Adam a) {
+        } else if (opt.getClass() == Adam.class && !((Adam) opt).amsgrad()) {
+            Adam a = (Adam) opt;
             update = lib.create(AdamUpdate.class, "Adam").set("p", params).set("g", grads).set("m", optState.get(0)).set("v", optState.get(1))
                     .set("scalars", scalars).set("count", (int) paramCount).set("b1", a.beta1()).set("b2", a.beta2())
                     .set("c1", 1 - a.beta1()).set("c2", 1 - a.beta2()).set("eps", a.epsilon());
-        } else if (opt instanceof SGD s) {
+        } else if (opt instanceof SGD s && !s.nesterov()) {
             update = lib.create(SgdUpdate.class, "SGD").set("p", params).set("g", grads).set("vel", optState.get(0))
                     .set("scalars", scalars).set("count", (int) paramCount).set("lr", s.learningRate()).set("momentum", s.momentum());
         } else {
-            throw new IllegalArgumentException("the OpenCL backend has no kernel for the " + opt.name() + " optimizer");
+            throw new IllegalArgumentException("the OpenCL backend has no kernel for the " + opt.name() + " optimizer with these settings "
+                    + opt.config() + " (it runs Adam without amsgrad, and SGD without nesterov)");
         }
         if (paramCount > Integer.MAX_VALUE / 2) throw new IllegalArgumentException("model too large for 32-bit kernel indices");
         pushState();
@@ -263,6 +268,7 @@ public final class OpenClAccelerator implements Backend {
         reduce.set("n", n).launch(1, 1);
         for (int i = ops.size() - 1; i >= 0; i--) ops.get(i).backward(s);
         if (opt instanceof Adam a) update.set("lrT", a.stepSize(t));
+        else update.set("lr", opt.learningRateAt(t - 1));   // a schedule's, or one a callback set
         update.launch(paramCount, 256);
         opt.setIterations(t);
         return scalars(n);
@@ -301,6 +307,7 @@ public final class OpenClAccelerator implements Backend {
         for (int i = ops.size() - 1; i >= 0; i--) for (ClOp.Launch l : ops.get(i).backward) m.put(l.name(), () -> l.run().accept(n));
         m.put(net.optimizer().name() + " update", () -> {
             if (net.optimizer() instanceof Adam a) update.set("lrT", a.stepSize(Math.max(1, net.optimizer().iterations())));
+            else update.set("lr", net.optimizer().learningRateAt(Math.max(0, net.optimizer().iterations() - 1)));
             update.launch(paramCount, 256);
         });
         return m;

@@ -77,10 +77,16 @@ public final class TornadoBackend implements Backend {
         return new TornadoBackend(net, device, capacity);
     }
 
+    /** SGD's learning rate, a constant of the compiled task graph (NaN for Adam). */
+    private final float sgdRate;
+
     private TornadoBackend(Network net, TornadoDevice device, int capacity) {
         if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1");
         if (net.loss() != Loss.CATEGORICAL_CROSSENTROPY) {
-            throw new IllegalArgumentException("the TornadoVM backend supports categorical_crossentropy, not " + net.loss().kerasName());
+            throw new IllegalArgumentException("the TornadoVM backend supports categorical_crossentropy without label smoothing, not " + net.loss());
+        }
+        for (dev.panamacnn.loss.Metric m : net.metrics()) {
+            if (m.topK()) throw new IllegalArgumentException("the TornadoVM backend has no kernel for the " + m.kerasName() + " metric");
         }
         if (net.paramCount() > Integer.MAX_VALUE / 2) throw new IllegalArgumentException("model too large for 32-bit kernel indices");
         this.net = net;
@@ -95,9 +101,13 @@ public final class TornadoBackend implements Backend {
         params = new FloatArray(paramCount);
         grads = new FloatArray(paramCount);
         Optimizer opt = net.optimizer();
-        if (!(opt instanceof Adam) && !(opt instanceof SGD)) {
-            throw new IllegalArgumentException("the TornadoVM backend has no kernel for the " + opt.name() + " optimizer");
+        boolean plainAdam = opt.getClass() == Adam.class && !((Adam) opt).amsgrad();
+        boolean plainSgd = opt instanceof SGD sgd && !sgd.nesterov() && sgd.schedule() == null;
+        if (!plainAdam && !plainSgd) {
+            throw new IllegalArgumentException("the TornadoVM backend has no kernel for the " + opt.name() + " optimizer with these settings "
+                    + opt.config() + " (it runs Adam without amsgrad, and SGD without nesterov or a schedule)");
         }
+        sgdRate = plainSgd ? opt.learningRate() : Float.NaN;
         for (int i = 0; i < opt.state().size(); i++) optState.add(new FloatArray(paramCount));
         x = new FloatArray(Math.multiplyExact(capacity, inSize));
         y = new FloatArray(capacity * classes);
@@ -228,6 +238,10 @@ public final class TornadoBackend implements Backend {
         checkBatch(n);
         Optimizer opt = net.optimizer();
         long t = opt.iterations() + 1;
+        if (opt instanceof SGD && opt.learningRate() != sgdRate) {
+            throw new IllegalStateException("the TornadoVM backend compiled SGD with learning rate " + sgdRate + "; it was changed to "
+                    + opt.learningRate() + " (a callback?), which needs a new backend");
+        }
         if (opt instanceof Adam a) hyper.set(0, a.stepSize(t));
         run(n, 1, 1);
         opt.setIterations(t);

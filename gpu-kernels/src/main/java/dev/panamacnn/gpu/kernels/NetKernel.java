@@ -20,6 +20,10 @@ public abstract class NetKernel extends Kernel {
             float e = exp(-2f * abs(z));
             float t = (1f - e) / (1f + e);
             r = z < 0f ? -t : t;
+        } else if (act == 4) {
+            r = z > 0f ? z : exp(z) - 1f;
+        } else if (act == 5) {
+            r = z > 0f ? z : 0.2f * z;
         }
         return r;
     }
@@ -33,6 +37,10 @@ public abstract class NetKernel extends Kernel {
             r = y * (1f - y);
         } else if (act == 3) {
             r = 1f - y * y;
+        } else if (act == 4) {
+            r = y > 0f ? 1f : y + 1f;
+        } else if (act == 5) {
+            r = y > 0f ? 1f : 0.2f;
         }
         return r;
     }

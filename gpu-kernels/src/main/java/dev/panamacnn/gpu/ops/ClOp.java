@@ -41,6 +41,10 @@ public abstract class ClOp implements LayerOp {
             case RELU -> Act.RELU;
             case SIGMOID -> Act.SIGMOID;
             case TANH -> Act.TANH;
+            case ELU -> Act.ELU;
+            case LEAKY_RELU -> Act.LEAKY_RELU;
+            case GELU, SWISH -> throw new IllegalArgumentException("the OpenCL backend has no kernel for the " + a.kerasName()
+                    + " activation inside a layer (its derivative needs the pre-activation)");
         };
     }
 }

@@ -27,6 +27,9 @@ public final class Conv2DOp extends ClOp {
 
     Conv2DOp(Conv2D l, ClBinding bd) {
         super(l.name());
+        if (l.padding() != dev.panamacnn.nn.Padding.VALID || !l.usesBias()) {
+            throw new IllegalArgumentException("the OpenCL backend runs Conv2D with padding=\"valid\" and a bias only, not " + l.name() + " " + l.config());
+        }
         ClContext ctx = bd.ctx();
         KernelLibrary lib = bd.lib();
         ClBuffer params = bd.params(), grads = bd.grads(), in = bd.in(), out = bd.out(), dOut = bd.dOut(), dIn = bd.dIn();

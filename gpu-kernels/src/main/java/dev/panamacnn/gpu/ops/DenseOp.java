@@ -17,6 +17,7 @@ public final class DenseOp extends ClOp {
 
     DenseOp(Dense l, ClBinding bd) {
         super(l.name());
+        if (!l.usesBias()) throw new IllegalArgumentException("the OpenCL backend runs Dense with a bias only, not " + l.name());
         KernelLibrary lib = bd.lib();
         ClBuffer params = bd.params(), grads = bd.grads(), input = bd.in(), out = bd.out(), dOut = bd.dOut(), dIn = bd.dIn();
         long kOff = bd.paramOffset();

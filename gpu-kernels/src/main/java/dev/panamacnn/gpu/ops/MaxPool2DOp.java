@@ -15,6 +15,9 @@ public final class MaxPool2DOp extends ClOp {
 
     MaxPool2DOp(MaxPool2D l, ClBinding bd) {
         super(l.name());
+        if (l.padding() != dev.panamacnn.nn.Padding.VALID) {
+            throw new IllegalArgumentException("the OpenCL backend runs MaxPooling2D with padding=\"valid\" only, not " + l.name());
+        }
         ClContext ctx = bd.ctx();
         KernelLibrary lib = bd.lib();
         ClBuffer in = bd.in(), out = bd.out(), dOut = bd.dOut(), dIn = bd.dIn();

@@ -22,6 +22,9 @@ public final class Conv2DOp extends TornadoOp {
 
     Conv2DOp(Conv2D l, TornadoBinding b) {
         super(l.name());
+        if (l.padding() != dev.panamacnn.nn.Padding.VALID || !l.usesBias()) {
+            throw new IllegalArgumentException("the TornadoVM backend runs Conv2D with padding=\"valid\" and a bias only, not " + l.name() + " " + l.config());
+        }
         this.l = l;
         this.b = b;
         h = l.inputShape().dim(0); w = l.inputShape().dim(1); c = l.inputShape().dim(2);

@@ -13,6 +13,7 @@ public final class DenseOp extends TornadoOp {
 
     DenseOp(Dense l, TornadoBinding b) {
         super(l.name());
+        if (!l.usesBias()) throw new IllegalArgumentException("the TornadoVM backend runs Dense with a bias only, not " + l.name());
         this.l = l;
         this.b = b;
         in = l.inputShape().size();

@@ -14,6 +14,9 @@ public final class MaxPool2DOp extends TornadoOp {
 
     MaxPool2DOp(MaxPool2D l, TornadoBinding b) {
         super(l.name());
+        if (l.padding() != dev.panamacnn.nn.Padding.VALID) {
+            throw new IllegalArgumentException("the TornadoVM backend runs MaxPooling2D with padding=\"valid\" only, not " + l.name());
+        }
         this.l = l;
         this.b = b;
         h = l.inputShape().dim(0); w = l.inputShape().dim(1); c = l.inputShape().dim(2);

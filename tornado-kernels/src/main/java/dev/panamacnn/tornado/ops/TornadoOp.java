@@ -34,6 +34,7 @@ public abstract class TornadoOp {
             case RELU -> dev.panamacnn.tornado.kernels.Kernels.RELU;
             case SIGMOID -> dev.panamacnn.tornado.kernels.Kernels.SIGMOID;
             case TANH -> dev.panamacnn.tornado.kernels.Kernels.TANH;
+            default -> throw new IllegalArgumentException("the TornadoVM backend has no kernel for the " + a.kerasName() + " activation");
         };
     }
 }
