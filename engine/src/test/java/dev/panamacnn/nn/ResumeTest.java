@@ -42,6 +42,47 @@ class ResumeTest {
         mnist = Mnist.load(data, w -> {});
     }
 
+    /** A model with the Keras layers that keep state or draw masks: same padding, BatchNormalization, Dropout, global pooling, AdamW. */
+    static Sequential kerasModel() {
+        Sequential m = new Sequential(
+                new Conv2D(4, 3, 3, 2, 2, Activation.RELU, dev.panamacnn.tensor.Shape.of(28, 28, 1)).padding(Padding.SAME),
+                new BatchNormalization(),
+                new Dropout(0.3f),
+                new Conv2D(6, 3, 3, Activation.LINEAR).padding(Padding.SAME),
+                new BatchNormalization(),
+                new ActivationLayer(Activation.RELU),
+                new GlobalAveragePooling2D(),
+                new Dense(10, Activation.SOFTMAX)).seed(5).threads(2);
+        m.compile(new dev.panamacnn.optim.AdamW(0.01f, 0.004f), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+        return m;
+    }
+
+    @Test
+    void stopAndResumeWithBatchNormalizationAndDropoutIsBitIdentical(@TempDir Path tmp) throws Exception {
+        float[] reference;
+        try (Sequential m = kerasModel()) {
+            m.fit(mnist.train(), opts(tmp.resolve("full")).build());
+            reference = weights(m);
+        }
+        for (int stopAfter : new int[] {2, 7}) {
+            Path ckpt = tmp.resolve("stop" + stopAfter);
+            TrainingStopped stop = new TrainingStopped();
+            int[] count = {0};
+            Callback stopper = new Callback() {
+                @Override public void onBatchEnd(int epoch, int step, Map<String, Double> logs) {
+                    if (++count[0] == stopAfter) stop.request();
+                }
+            };
+            try (Sequential m = kerasModel()) {
+                assertTrue(m.fit(mnist.train(), opts(ckpt).callback(stopper).stopOn(stop).build()).stopped());
+            }
+            try (Sequential m = kerasModel()) {
+                m.fit(mnist.train(), opts(ckpt).resume(true).build());
+                assertArrayEquals(reference, weights(m), 0f, "resumed after " + stopAfter + " steps (moving statistics included)");
+            }
+        }
+    }
+
     static Sequential model() {
         Sequential m = new Sequential(
                 new Conv2D(4, 5, 5, Activation.RELU, dev.panamacnn.tensor.Shape.of(28, 28, 1)),
