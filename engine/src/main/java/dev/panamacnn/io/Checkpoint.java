@@ -49,6 +49,7 @@ public final class Checkpoint {
         m.put("epochs", s.epochs());
         m.put("batch_size", s.batchSize());
         m.put("iterations", model.optimizer().iterations());
+        m.put("learning_rate", model.optimizer().learningRate());   // a callback may have changed it
         m.put("rng_state", s.rngState());
         m.put("loss_sum", s.lossSum());
         m.put("correct", s.correct());
@@ -120,6 +121,8 @@ public final class Checkpoint {
             MemorySegment.copy(a, 0, st.get(i), ValueLayout.JAVA_FLOAT, 0, a.length);
         }
         model.optimizer().setIterations(iterations);
+        JsonNode lr = m.path("learning_rate");
+        if (lr.isNumber() && (float) lr.asDouble() != model.optimizer().learningRate()) model.optimizer().setLearningRate((float) lr.asDouble());
         return new State(epoch, step, epochs, bs, order, m.path("rng_state").asLong(), m.path("loss_sum").asDouble(),
                 m.path("correct").asLong(), m.path("seen").asLong(), history, secs);
     }

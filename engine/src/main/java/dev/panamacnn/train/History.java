@@ -11,6 +11,19 @@ public final class History {
     private final Map<String, List<Double>> values = new LinkedHashMap<>();
     private final List<Double> epochSeconds = new ArrayList<>();
     private boolean stopped;
+    private int stoppedEarlyAt = -1;
+
+    /** The epoch (from 0) after which a callback ended training (EarlyStopping), or -1. */
+    public int stoppedEarlyAt() { return stoppedEarlyAt; }
+    public void setStoppedEarly(int epoch) { stoppedEarlyAt = epoch; }
+
+    /** Adds or replaces {@code key} in the last epoch's logs (a value a callback logged after the epoch). */
+    public void amendLast(String key, double v) {
+        List<Double> l = values.computeIfAbsent(key, x -> new ArrayList<>());
+        int e = epochSeconds.size();
+        while (l.size() < e - 1) l.add(Double.NaN);
+        if (l.size() == e) l.set(e - 1, v); else l.add(v);
+    }
 
     /** True when training was stopped early (Ctrl-C) rather than running all its epochs. */
     public boolean stopped() { return stopped; }

@@ -139,6 +139,8 @@ public final class Trainer {
         List<Callback> cbs = new ArrayList<>();
         if (o.verbose()) cbs.add(ProgressBar.toStdout());
         cbs.addAll(o.callbacks());
+        FitContext ctx = new FitContext(net, backend);
+        for (Callback c : cbs) c.setContext(ctx);
         for (Callback c : cbs) c.onTrainBegin(o.epochs(), steps);
         boolean stopped = false;
         for (int epoch = startEpoch; epoch < o.epochs() && !stopped; epoch++) {
@@ -176,12 +178,14 @@ public final class Trainer {
                 backend.reserve(bs, true);
             }
             history.add(logs, (System.nanoTime() - t0) / 1e9);
-            if (ckpt != null) {
+            for (Callback c : cbs) c.onEpochEnd(epoch, logs);
+            if (logs.containsKey("learning_rate")) history.amendLast("learning_rate", logs.get("learning_rate"));
+            if (ckpt != null) {   // after the callbacks, so that a learning rate they changed is in it
                 checkpoint(ckpt, new Checkpoint.State(epoch + 1, 0, o.epochs(), bs, order, shuffle.state(), 0, 0, 0,
                         history.history(), history.epochSeconds()));
             }
-            for (Callback c : cbs) c.onEpochEnd(epoch, logs);
             if (o.stop() != null && o.stop().requested()) stopped = true;
+            if (ctx.stopRequested()) { history.setStoppedEarly(epoch); break; }
         }
         history.setStopped(stopped);
         backend.pullState();
