@@ -207,6 +207,33 @@ public final class Sequential implements Model, AutoCloseable {
         ModelIO.save(network(), dir);
     }
 
+    /**
+     * The (uncompiled) model that Keras' {@code model.to_json()} describes, Keras 3 or tf.keras 2 layout
+     * ({@link KerasJson}); compile it, then train it as usual.
+     *
+     * @throws dev.panamacnn.nn.LayerConfigException naming the layer and argument when something is not supported
+     */
+    public static Sequential fromKerasJson(String json) {
+        return new Sequential(KerasJson.layers("model JSON", json).toArray(new Layer[0]));
+    }
+
+    /** {@link #fromKerasJson(String)} from a file, named in every error. */
+    public static Sequential fromKerasJson(Path file) throws IOException {
+        String text;
+        try {
+            text = java.nio.file.Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new java.nio.file.NoSuchFileException(file + ": no such Keras model JSON file");
+        }
+        Sequential m = new Sequential(KerasJson.layers(file.toString(), text).toArray(new Layer[0]));
+        try {
+            m.build();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new dev.panamacnn.nn.LayerConfigException(file + ": the architecture is not valid: " + e.getMessage());
+        }
+        return m;
+    }
+
     /** Loads a model saved with {@link #save}, validated before anything is allocated; it predicts exactly as the saved one did. */
     public static Sequential load(Path dir) throws IOException {
         ModelIO.Saved s = ModelIO.read(dir);

@@ -7,7 +7,10 @@ public final class Flatten extends Layer {
     /** Keras' config of a Flatten layer. */
     public record Config(String name) {}
 
-    static Flatten fromConfig(ConfigReader c) { return new Flatten(); }
+    static Flatten fromConfig(ConfigReader c) {
+        c.expect("data_format", "channels_last");   // channels_first would reorder the features
+        return new Flatten();
+    }
 
     @Override public String kerasClassName() { return "Flatten"; }
     @Override protected Shape computeOutputShape(Shape in) { return Shape.of(in.size()); }
