@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # panama-cnn vs PyTorch on the same machine, same data, same network, in one run:
-#   benchmarks/compare.sh [REPEATS=3] [STEPS=150] [THREADS=2]
+#   benchmarks/compare.sh [REPEATS=3] [STEPS=150] [THREADS=2] [MODEL_JSON]
+# MODEL_JSON: docs/examples/mnist_convnet.json runs Keras' simple MNIST convnet on both sides (ours read from the JSON).
 # Each side runs REPEATS times, alternating, as separate processes; the table shows medians and ratios.
 # Needs /usr/bin/python3 with torch (Debian python3-torch; install libopenblas0-openmp so it uses OpenBLAS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/bin/java-env.sh"
-REPEATS=${1:-3}; STEPS=${2:-150}; THREADS=${3:-2}
+REPEATS=${1:-3}; STEPS=${2:-150}; THREADS=${3:-2}; MODEL=${4:-}
 DATA=${PANAMA_CNN_DATA:-$HOME/.cache/panama-cnn}/mnist
 [ -f "$DATA/train-images-idx3-ubyte" ] || [ -f "$DATA/train-images-idx3-ubyte.gz" ] || "$ROOT/bin/panama-cnn" show --index 0 --out /dev/null >/dev/null
 cd "$ROOT"
@@ -18,10 +19,10 @@ BLASLIB=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo
 OUT=$(mktemp)
 for r in $(seq "$REPEATS"); do
   LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
-    dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
-  /usr/bin/python3 benchmarks/pytorch/bench.py "$DATA" "$STEPS" "$THREADS" | tail -1 >> "$OUT"
+    dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
+  /usr/bin/python3 benchmarks/pytorch/bench.py "$DATA" "$STEPS" "$THREADS" $MODEL | tail -1 >> "$OUT"
 done
-/usr/bin/python3 - "$OUT" "$BLASLIB" <<'PY'
+/usr/bin/python3 - "$OUT" "$BLASLIB" "$MODEL" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 by = {}
@@ -31,6 +32,7 @@ keys = [("epoch_s", "s per epoch (60,000 images)", False), ("train_images_per_s"
         ("infer_1000_images_per_s", "inference images/s, batch 1000", True), ("infer_1_images_per_s", "inference images/s, batch 1", True),
         ("peak_rss_mb", "peak RSS (MB)", False)]
 p, t = by["panama-cnn"], by["pytorch"]
+print(f"network: {sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else 'the tutorial CNN'}")
 print(f"{len(p)} runs each, {p[0]['steps']} timed training steps of batch 128 after 30 warm-up steps, {p[0]['threads']} threads")
 print(f"PyTorch: {t[0]['impl']}, system BLAS: {sys.argv[2]}")
 print(f"| metric | panama-cnn (median) | PyTorch (median) | panama-cnn / PyTorch |")

@@ -1,13 +1,34 @@
 #!/usr/bin/env python3
 """PyTorch's half of benchmarks/compare.sh: the same network and measurements as dev.panamacnn.bench.Compare.
 
-Usage: /usr/bin/python3 benchmarks/pytorch/bench.py DATA_DIR STEPS THREADS   (prints one JSON line)
+Usage: /usr/bin/python3 benchmarks/pytorch/bench.py DATA_DIR STEPS THREADS [MODEL]   (prints one JSON line)
+MODEL: the tutorial network (default), or a path ending in mnist_convnet.json: the Keras "simple MNIST convnet"
+(docs/examples/mnist_convnet.json), built here layer for layer (the JSON is not parsed).
 """
 import json, sys, time
 import torch
 import torch.nn.functional as F
 sys.path.insert(0, __file__.rsplit('/', 1)[0])
 from mnist_cnn import Net, read_idx, find
+import torch.nn as nn
+
+
+class SimpleConvnet(nn.Module):
+    """Keras' simple MNIST convnet: Conv2D 32 3x3 relu, MaxPool 2, Conv2D 64 3x3 relu, MaxPool 2, Flatten, Dropout 0.5, Dense 10."""
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 32, 3)
+        self.c2 = nn.Conv2d(32, 64, 3)
+        self.drop = nn.Dropout(0.5)
+        self.d = nn.Linear(5 * 5 * 64, 10)
+        for m in (self.c1, self.c2, self.d):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.c1(x)), 2)
+        x = F.max_pool2d(F.relu(self.c2(x)), 2)
+        return self.d(self.drop(torch.flatten(x, 1)))
 
 
 def main():
@@ -17,7 +38,7 @@ def main():
     xtr = torch.tensor(read_idx(find(data, "train-images-idx3-ubyte")), dtype=torch.float32).unsqueeze(1) / 255
     ytr = torch.tensor(read_idx(find(data, "train-labels-idx1-ubyte")), dtype=torch.long)
     xte = torch.tensor(read_idx(find(data, "t10k-images-idx3-ubyte")), dtype=torch.float32).unsqueeze(1) / 255
-    model = Net()
+    model = SimpleConvnet() if len(sys.argv) > 4 and sys.argv[4].endswith("mnist_convnet.json") else Net()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     batch, warm, per_epoch = 128, 30, len(xtr) // 128
 

@@ -109,6 +109,18 @@ final class BackendOptions {
 
     private Backend attach(Choice c, Sequential model, int capacity, PrintWriter out, boolean inference) {
         if (c.cpu()) return null;
+        try {
+            return attachDevice(c, model, capacity, out, inference);
+        } catch (IllegalArgumentException e) {
+            // a model the device backend has no kernels for: chosen automatically, it runs on the CPU engine instead
+            if (!backend.equalsIgnoreCase("auto") || device != null) throw new BackendChoice.Unavailable(e.getMessage());
+            out.println("The device backend cannot run this model (" + e.getMessage() + "); running on the CPU engine instead");
+            out.flush();
+            return null;
+        }
+    }
+
+    private Backend attachDevice(Choice c, Sequential model, int capacity, PrintWriter out, boolean inference) {
         long t0 = System.nanoTime();
         Backend b;
         if (c.tornado() != null) {

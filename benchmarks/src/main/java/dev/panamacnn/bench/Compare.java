@@ -12,7 +12,8 @@ import java.util.Locale;
  * panama-cnn's half of {@code benchmarks/compare.sh}: the tutorial network on real MNIST, measured the same way
  * as {@code benchmarks/pytorch/bench.py}. Prints one JSON line: training images/s over N steps of batch 128
  * (after warm-up), inference images/s at batch 1000 and batch 1, and the process's peak RSS.
- * Usage: {@code Compare DATA_DIR STEPS THREADS}.
+ * Usage: {@code Compare DATA_DIR STEPS THREADS [MODEL_JSON]}: the tutorial network, or the Keras model JSON given
+ * (compiled with Adam and categorical cross-entropy, as bench.py compiles its twin).
  */
 public final class Compare {
     public static void main(String[] args) throws Exception {
@@ -20,7 +21,14 @@ public final class Compare {
         int steps = Integer.parseInt(args[1]), threads = Integer.parseInt(args[2]);
         Mnist mnist = Mnist.load(data, false, w -> {});
         Dataset train = mnist.train(), test = mnist.test();
-        try (Sequential model = Batches.tutorialModel(threads)) {
+        Sequential m;
+        if (args.length > 3) {
+            m = Sequential.fromKerasJson(Path.of(args[3])).threads(threads);
+            m.compile(new dev.panamacnn.optim.Adam(), dev.panamacnn.loss.Loss.CATEGORICAL_CROSSENTROPY, dev.panamacnn.loss.Metric.ACCURACY);
+        } else {
+            m = Batches.tutorialModel(threads);
+        }
+        try (Sequential model = m) {
             int batch = 128, warm = 30;
             int perEpoch = train.size() / batch;
             for (int i = 0; i < warm; i++) {

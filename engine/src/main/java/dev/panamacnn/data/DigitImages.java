@@ -50,6 +50,27 @@ public final class DigitImages {
         try (InputStream in = Files.newInputStream(file)) {
             if (in.readNBytes(head, 0, 2) == 2 && head[0] == 'P' && (head[1] == '5' || head[1] == '2')) return readPgm(file);
         }
+        BufferedImage img = decode(file);
+        int w = img.getWidth(), h = img.getHeight();
+        float[][] g = new float[h][w];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int argb = img.getRGB(x, y);
+                float a = ((argb >>> 24) & 0xFF) / 255f;
+                float lum = (0.299f * ((argb >> 16) & 0xFF) + 0.587f * ((argb >> 8) & 0xFF) + 0.114f * (argb & 0xFF)) / 255f;
+                g[y][x] = a * lum + (1 - a);
+            }
+        }
+        return g;
+    }
+
+    /**
+     * Decodes a PNG, JPEG, BMP or GIF file with the JDK's ImageIO, its size checked before any pixel is read
+     * (at most {@link #MAX_PIXELS}); every failure names the file.
+     */
+    public static BufferedImage decode(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new ImageFormatException(file, Files.isDirectory(file) ? "is a directory, expected an image" : "no such file");
+        if (Files.size(file) == 0) throw new ImageFormatException(file, "empty file (0 bytes); expected a PNG, JPEG, BMP or GIF image");
         BufferedImage img;
         try (ImageInputStream iis = ImageIO.createImageInputStream(file.toFile())) {
             Iterator<ImageReader> readers = iis == null ? null : ImageIO.getImageReaders(iis);
@@ -73,17 +94,7 @@ public final class DigitImages {
                 r.dispose();
             }
         }
-        int w = img.getWidth(), h = img.getHeight();
-        float[][] g = new float[h][w];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int argb = img.getRGB(x, y);
-                float a = ((argb >>> 24) & 0xFF) / 255f;
-                float lum = (0.299f * ((argb >> 16) & 0xFF) + 0.587f * ((argb >> 8) & 0xFF) + 0.114f * (argb & 0xFF)) / 255f;
-                g[y][x] = a * lum + (1 - a);
-            }
-        }
-        return g;
+        return img;
     }
 
     /** Binary (P5) or ASCII (P2) PGM, 8 or 16 bits. */

@@ -71,6 +71,7 @@ public class ActivationLayer extends Layer {
         }
 
         @Override public void backwardGroup(Step s) {
+            if (b.dIn() == null) return;   // the first layer with work: no input gradient (the group schedule calls this directly)
             long per = outputShape().size();
             int cols = cols();
             MemorySegment dOut = b.dOut(), dIn = b.dIn();

@@ -75,6 +75,7 @@ public final class AveragePooling2D extends Layer {
         }
 
         @Override public void backwardGroup(Step s) {
+            if (b.dIn() == null) return;   // the first layer with work: no input gradient (the group schedule calls this directly)
             long inSize = (long) h * w * c, outSize = (long) oh * ow * c;
             int s0 = s.start(), s1 = s.end();
             Vec.zero(b.dIn(), s0 * inSize, (s1 - s0) * inSize);

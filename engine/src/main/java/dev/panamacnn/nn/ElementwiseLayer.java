@@ -37,6 +37,7 @@ public abstract class ElementwiseLayer extends Layer {
         }
 
         @Override public void backwardGroup(Step s) {
+            if (b.dIn() == null) return;   // the first layer with work: no input gradient (the group schedule calls this directly)
             long per = outputShape().size();
             MemorySegment in = b.in(), dOut = b.dOut(), dIn = b.dIn();
             for (long i = s.start() * per, e = s.end() * per; i < e; i++) {

@@ -61,6 +61,7 @@ public abstract class GlobalPooling2D extends Layer {
         }
 
         @Override public void backwardGroup(Step s) {
+            if (b.dIn() == null) return;   // the first layer with work: no input gradient (the group schedule calls this directly)
             int s0 = s.start(), s1 = s.end();
             long inSize = (long) pixels * c;
             if (max()) {

@@ -32,6 +32,7 @@ public final class LayerRegistry {
         register("ReLU", ReLU::fromConfig);
         register("LeakyReLU", LeakyReLU::fromConfig);
         register("Reshape", Reshape::fromConfig);
+        register("Rescaling", Rescaling::fromConfig);
         // Keras' aliases (what a hand-written or older JSON may say)
         ALIASES.put("MaxPool2D", "MaxPooling2D");
         ALIASES.put("AvgPool2D", "AveragePooling2D");

@@ -63,7 +63,8 @@ public class LayerContractTest {
                 of("ReLU layer", ReLU::new, Shape.of(4, 3, 2)),
                 of("ReLU max_value 0.5, slope 0.1", () -> new ReLU(0.5f, 0.1f, 0f), Shape.of(12)),
                 of("LeakyReLU", LeakyReLU::new, Shape.of(4, 3, 2)),
-                of("reshape", () -> new Reshape(4, -1), Shape.of(2, 3, 2)));
+                of("reshape", () -> new Reshape(4, -1), Shape.of(2, 3, 2)),
+                of("rescaling", () -> new Rescaling(0.5f, 0.1f), Shape.of(3, 4)));
     }
 
     /** The cases of the tutorial-era layers, which every backend runs (the device backends refuse the others by name for now). */
