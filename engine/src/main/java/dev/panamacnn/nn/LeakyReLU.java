@@ -23,6 +23,7 @@ public final class LeakyReLU extends ElementwiseLayer {
         return new LeakyReLU((float) slope);
     }
 
+    public float negativeSlope() { return negativeSlope; }
     @Override public String kerasClassName() { return "LeakyReLU"; }
     @Override public Config config() { return new Config(name(), negativeSlope); }
     @Override protected float f(float x) { return x >= 0 ? x : negativeSlope * x; }

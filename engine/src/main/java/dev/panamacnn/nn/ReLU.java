@@ -29,6 +29,9 @@ public final class ReLU extends ElementwiseLayer {
         return new ReLU(Double.isNaN(mv) ? null : (float) mv, (float) c.number("negative_slope", 0), (float) c.number("threshold", 0));
     }
 
+    public Float maxValue() { return maxValue; }
+    public float negativeSlope() { return negativeSlope; }
+    public float threshold() { return threshold; }
     @Override public String kerasClassName() { return "ReLU"; }
     @Override public Config config() { return new Config(name(), maxValue, negativeSlope, threshold); }
 

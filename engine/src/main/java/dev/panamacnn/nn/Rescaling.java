@@ -24,6 +24,8 @@ public final class Rescaling extends ElementwiseLayer {
         return new Rescaling((float) c.number("scale", 1), (float) c.number("offset", 0));
     }
 
+    public float scale() { return scale; }
+    public float offset() { return offset; }
     @Override public String kerasClassName() { return "Rescaling"; }
     @Override public Config config() { return new Config(name(), scale, offset); }
     @Override protected float f(float x) { return x * scale + offset; }

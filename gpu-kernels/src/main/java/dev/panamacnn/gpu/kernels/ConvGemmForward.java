@@ -9,7 +9,7 @@ package dev.panamacnn.gpu.kernels;
  */
 public final class ConvGemmForward extends NetKernel {
     public float[] in, params, out;
-    public int n, h, w, c, kw, sh, sw, oh, ow, f, kk, kOff, bOff, act;
+    public int n, h, w, c, kw, sh, sw, oh, ow, f, kk, kOff, bOff, act, hasBias;
     @Local public float[] tileA = new float[64 * 16];
     @Local public float[] tileB = new float[16 * 64];
     @PrivateMemorySpace(16) public float[] acc = new float[16];
@@ -79,7 +79,7 @@ public final class ConvGemmForward extends NetKernel {
             for (int cc = 0; cc < 4; cc++) {
                 int j = col0 + lx + 16 * cc;
                 if (i < rows && j < f) {
-                    out[i * f + j] = activate(acc[r * 4 + cc] + params[bOff + j], act);
+                    out[i * f + j] = activate(acc[r * 4 + cc] + (hasBias != 0 ? params[bOff + j] : 0f), act);
                 }
             }
         }

@@ -27,28 +27,38 @@ public final class Conv2DOp extends ClOp {
 
     Conv2DOp(Conv2D l, ClBinding bd) {
         super(l.name());
-        if (l.padding() != dev.panamacnn.nn.Padding.VALID || !l.usesBias()) {
-            throw new IllegalArgumentException("the OpenCL backend runs Conv2D with padding=\"valid\" and a bias only, not " + l.name() + " " + l.config());
-        }
         ClContext ctx = bd.ctx();
         KernelLibrary lib = bd.lib();
         ClBuffer params = bd.params(), grads = bd.grads(), in = bd.in(), out = bd.out(), dOut = bd.dOut(), dIn = bd.dIn();
+        int ih = l.inputShape().dim(0), iw = l.inputShape().dim(1);
+        boolean padded = l.paddedHeight() != ih || l.paddedWidth() != iw;
         long kOff = bd.paramOffset();
         boolean last = bd.last();
         int capacity = bd.capacity();
-        int h = l.inputShape().dim(0), w = l.inputShape().dim(1), c = l.inputShape().dim(2);
+        // with same padding the kernels slide over a zero-bordered copy of the input, and the input gradient is cropped out of one
+        int h = l.paddedHeight(), w = l.paddedWidth(), c = l.inputShape().dim(2);
         int oh = l.outputShape().dim(0), ow = l.outputShape().dim(1), f = l.filters();
         int kh = l.kernelHeight(), kw = l.kernelWidth();
         int bOff = (int) (kOff + (long) kh * kw * c * f);
+        boolean bias = l.usesBias();
         perOut = oh * ow * f;
         perIn = h * w * c;
+        int perRealIn = ih * iw * c;
+        String name = l.name();
+        ClBuffer src = in;
+        if (padded) {
+            src = ctx.buffer((long) capacity * perIn * 4, name + " padded input");
+            ClKernel pad = lib.create(dev.panamacnn.gpu.kernels.PadImage.class, name + " padding").set("in", in).set("out", src)
+                    .set("h", ih).set("w", iw).set("c", c).set("ph", h).set("pw", w).set("top", l.padTop()).set("left", l.padLeft());
+            forward.add(new Launch(name + " padding", n -> pad.set("n", n).launch((long) n * perIn, LOCAL)));
+        }
         this.f = f;
         kk = kh * kw * c;
         outPositions = oh * ow;
         act = act(l.activation());
         fwd = gemmDims(lib.create(ConvGemmForward.class, l.name() + " forward"), l, h, w, c, oh, ow, f)
-                .set("in", in).set("params", params).set("out", out).set("kOff", (int) kOff).set("bOff", bOff).set("act", act);
-        String name = l.name();
+                .set("in", src).set("params", params).set("out", out).set("kOff", (int) kOff).set("bOff", bOff).set("act", act)
+                .set("hasBias", bias ? 1 : 0);
         forward.add(new Launch(name + " forward", n -> fwd.set("n", n).launch(Gemm.global((long) n * outPositions, f), new long[] {16, 16})));
         if (dOut == null) {   // an inference plan
             dW = sumW = dCols = col2im = actBwd = null;
@@ -58,9 +68,10 @@ public final class Conv2DOp extends ClOp {
         // kernel and bias gradients together: kk + 1 rows (the bias follows the kernel in the parameter layout)
         ClBuffer partial = ctx.buffer((long) maxSlices * (kk + 1) * f * 4, l.name() + " weight-gradient slices");
         dW = gemmDims(lib.create(ConvGemmWeightGrad.class, l.name() + " weight gradient"), l, h, w, c, oh, ow, f)
-                .set("in", in).set("dOut", dOut).set("partial", partial).set("slice", SLICE);
+                .set("in", src).set("dOut", dOut).set("partial", partial).set("slice", SLICE);
         sumW = lib.create(SumSlices.class, l.name() + " weight gradient sum").set("partial", partial).set("out", grads)
-                .set("count", (kk + 1) * f).set("outOff", (int) kOff);
+                .set("count", (bias ? kk + 1 : kk) * f).set("stride", (kk + 1) * f).set("outOff", (int) kOff);
+        ClBuffer target = null;
         if (dIn == null) {
             dCols = null;
             col2im = null;
@@ -71,7 +82,8 @@ public final class Conv2DOp extends ClOp {
                     .set("nn", kk).set("k", f).set("aOff", 0).set("ars", f).set("acs", 1)
                     .set("bOff", (int) kOff).set("brs", 1).set("bcs", f).set("cOff", 0).set("ldc", kk)
                     .set("biasOff", -1).set("act", Act.LINEAR);
-            col2im = lib.create(Col2Im.class, l.name() + " input gradient").set("dcols", cols).set("dIn", dIn)
+            target = padded ? ctx.buffer((long) capacity * perIn * 4, name + " padded input gradient") : dIn;
+            col2im = lib.create(Col2Im.class, l.name() + " input gradient").set("dcols", cols).set("dIn", target)
                     .set("h", h).set("w", w).set("c", c).set("kh", kh).set("kw", kw).set("sh", l.strideY()).set("sw", l.strideX())
                     .set("oh", oh).set("ow", ow).set("kk", kk);
         }
@@ -89,6 +101,11 @@ public final class Conv2DOp extends ClOp {
         if (dCols != null) {
             backward.add(new Launch(name + " column gradient", n -> dCols.set("m", n * outPositions).launch(Gemm.global((long) n * outPositions, kk), new long[] {16, 16})));
             backward.add(new Launch(name + " input gradient", n -> col2im.set("n", n).launch((long) n * perIn, LOCAL)));
+            if (padded) {
+                ClKernel crop = lib.create(dev.panamacnn.gpu.kernels.CropImage.class, name + " input gradient crop").set("in", target).set("out", dIn)
+                        .set("h", ih).set("w", iw).set("c", c).set("ph", h).set("pw", w).set("top", l.padTop()).set("left", l.padLeft());
+                backward.add(new Launch(name + " input gradient crop", n -> crop.set("n", n).launch((long) n * perRealIn, LOCAL)));
+            }
         }
     }
 

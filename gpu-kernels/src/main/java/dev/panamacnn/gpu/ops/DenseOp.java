@@ -17,7 +17,6 @@ public final class DenseOp extends ClOp {
 
     DenseOp(Dense l, ClBinding bd) {
         super(l.name());
-        if (!l.usesBias()) throw new IllegalArgumentException("the OpenCL backend runs Dense with a bias only, not " + l.name());
         KernelLibrary lib = bd.lib();
         ClBuffer params = bd.params(), grads = bd.grads(), input = bd.in(), out = bd.out(), dOut = bd.dOut(), dIn = bd.dIn();
         long kOff = bd.paramOffset();
@@ -26,11 +25,12 @@ public final class DenseOp extends ClOp {
         units = l.units();
         act = act(l.activation());
         int bOff = (int) (kOff + (long) in * units);
+        boolean bias = l.usesBias();
         // Y = X W + b: A = X (n x in), B = W (in x units)
         fwd = lib.create(Gemm.class, l.name() + " forward").set("a", input).set("b", params).set("c", out)
                 .set("nn", units).set("k", in).set("aOff", 0).set("ars", in).set("acs", 1)
                 .set("bOff", (int) kOff).set("brs", units).set("bcs", 1).set("cOff", 0).set("ldc", units)
-                .set("biasOff", bOff).set("act", act);
+                .set("biasOff", bias ? bOff : -1).set("act", act);
         String name = l.name();
         forward.add(new Launch(name + " forward", n -> gemm(fwd.set("m", n), n, units)));
         if (dOut == null) {   // an inference plan
@@ -55,7 +55,7 @@ public final class DenseOp extends ClOp {
             backward.add(new Launch(name + " activation gradient", n -> actBwd.set("count", n * units).launch((long) n * units, LOCAL)));
         }
         backward.add(new Launch(name + " weight gradient", n -> gemm(dW.set("k", n), in, units)));
-        backward.add(new Launch(name + " bias gradient", n -> dB.set("rows", n).launch(units, LOCAL)));
+        if (bias) backward.add(new Launch(name + " bias gradient", n -> dB.set("rows", n).launch(units, LOCAL)));
         if (dX != null) backward.add(new Launch(name + " input gradient", n -> gemm(dX.set("m", n), n, in)));
     }
 

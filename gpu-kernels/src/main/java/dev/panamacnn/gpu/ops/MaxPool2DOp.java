@@ -15,9 +15,6 @@ public final class MaxPool2DOp extends ClOp {
 
     MaxPool2DOp(MaxPool2D l, ClBinding bd) {
         super(l.name());
-        if (l.padding() != dev.panamacnn.nn.Padding.VALID) {
-            throw new IllegalArgumentException("the OpenCL backend runs MaxPooling2D with padding=\"valid\" only, not " + l.name());
-        }
         ClContext ctx = bd.ctx();
         KernelLibrary lib = bd.lib();
         ClBuffer in = bd.in(), out = bd.out(), dOut = bd.dOut(), dIn = bd.dIn();
@@ -27,10 +24,15 @@ public final class MaxPool2DOp extends ClOp {
         perOut = oh * ow * c;
         perIn = h * w * c;
         ClBuffer argmax = ctx.buffer(capacity * l.kept().get(0).perSample() * 4, l.name() + " argmax");
-        fwd = dims(lib.create(MaxPoolForward.class, l.name() + " forward"), l, h, w, c, oh, ow)
-                .set("in", in).set("out", out).set("argmax", argmax);
-        bwd = dIn == null || dOut == null ? null : dims(lib.create(MaxPoolBackward.class, l.name() + " input gradient"), l, h, w, c, oh, ow)
-                .set("dOut", dOut).set("dIn", dIn).set("argmax", argmax);
+        boolean valid = l.padding() == dev.panamacnn.nn.Padding.VALID;   // same padding: the clipped-window kernels
+        int top = dev.panamacnn.nn.Padding.SAME.before(h, l.poolHeight(), l.strideY()), left = dev.panamacnn.nn.Padding.SAME.before(w, l.poolWidth(), l.strideX());
+        fwd = valid ? dims(lib.create(MaxPoolForward.class, l.name() + " forward"), l, h, w, c, oh, ow).set("in", in).set("out", out).set("argmax", argmax)
+                : PoolOp.dims(lib.create(dev.panamacnn.gpu.kernels.PoolForward.class, l.name() + " forward"), h, w, c, l.poolHeight(), l.poolWidth(),
+                        l.strideY(), l.strideX(), oh, ow, top, left, 1).set("in", in).set("out", out).set("argmax", argmax);
+        bwd = dIn == null || dOut == null ? null : valid
+                ? dims(lib.create(MaxPoolBackward.class, l.name() + " input gradient"), l, h, w, c, oh, ow).set("dOut", dOut).set("dIn", dIn).set("argmax", argmax)
+                : PoolOp.dims(lib.create(dev.panamacnn.gpu.kernels.PoolBackward.class, l.name() + " input gradient"), h, w, c, l.poolHeight(), l.poolWidth(),
+                        l.strideY(), l.strideX(), oh, ow, top, left, 1).set("dOut", dOut).set("dIn", dIn).set("argmax", argmax);
         forward.add(new Launch(l.name() + " forward", n -> fwd.set("n", n).launch((long) n * perOut, LOCAL)));
         if (bwd != null) backward.add(new Launch(l.name() + " input gradient", n -> bwd.set("n", n).launch((long) n * perIn, LOCAL)));
     }

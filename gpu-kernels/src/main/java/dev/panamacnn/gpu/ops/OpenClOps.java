@@ -21,6 +21,14 @@ public final class OpenClOps {
         register(MaxPool2D.class, (l, b) -> new MaxPool2DOp((MaxPool2D) l, b));
         register(Dense.class, (l, b) -> new DenseOp((Dense) l, b));
         register(Dropout.class, (l, b) -> new DropoutOp((Dropout) l, b));
+        register(dev.panamacnn.nn.AveragePooling2D.class, (l, b) -> new PoolOp((dev.panamacnn.nn.AveragePooling2D) l, b));
+        register(dev.panamacnn.nn.GlobalAveragePooling2D.class, (l, b) -> new PoolOp((dev.panamacnn.nn.GlobalPooling2D) l, b));
+        register(dev.panamacnn.nn.GlobalMaxPooling2D.class, (l, b) -> new PoolOp((dev.panamacnn.nn.GlobalPooling2D) l, b));
+        register(dev.panamacnn.nn.BatchNormalization.class, (l, b) -> new BatchNormOp((dev.panamacnn.nn.BatchNormalization) l, b));
+        register(dev.panamacnn.nn.ActivationLayer.class, ElementwiseOp::new);
+        register(dev.panamacnn.nn.ReLU.class, ElementwiseOp::new);
+        register(dev.panamacnn.nn.LeakyReLU.class, ElementwiseOp::new);
+        register(dev.panamacnn.nn.Rescaling.class, ElementwiseOp::new);
     }
 
     public static synchronized <L extends Layer> void register(Class<L> type, BiFunction<Layer, ClBinding, ClOp> make) {
