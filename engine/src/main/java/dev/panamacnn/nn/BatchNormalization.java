@@ -1,5 +1,6 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.ops.NormOps;
 import dev.panamacnn.tensor.Shape;
 
 import java.lang.foreign.MemorySegment;
@@ -16,7 +17,8 @@ import java.util.List;
  * <p>Parameters in Keras' order: {@code gamma} (with scale), {@code beta} (with center), then the non-trainable
  * {@code moving_mean} and {@code moving_variance}, which model files and checkpoints keep with the rest, which the
  * optimizers never touch and whose gradient is zero. Sums over the batch are taken per sample group and added in group
- * order, in double precision, so results do not depend on the thread count.
+ * order (float vector sums over blocks of 64 rows, added in double precision: {@link NormOps}), so results do not
+ * depend on the thread count.
  */
 public final class BatchNormalization extends Layer {
     private final float momentum, epsilon;
@@ -126,30 +128,23 @@ public final class BatchNormalization extends Layer {
             long rows = (long) s.n() * (outputShape().size() / c);
             if (s.training()) {
                 ex.pool().forEach(groups, (g, wk) -> {
-                    double[] a = partA[g];
-                    java.util.Arrays.fill(a, 0);
-                    for (long r = rowStart(s, g), e = rowStart(s, g + 1); r < e; r++) {
-                        for (int ch = 0; ch < c; ch++) a[ch] += in.getAtIndex(F, r * c + ch);
-                    }
+                    java.util.Arrays.fill(partA[g], 0);
+                    NormOps.channelSums(in, rowStart(s, g), rowStart(s, g + 1), c, null, partA[g]);
                 });
                 double[] m = new double[c];
                 for (int g = 0; g < groups; g++) for (int ch = 0; ch < c; ch++) m[ch] += partA[g][ch];
-                for (int ch = 0; ch < c; ch++) m[ch] /= rows;
+                for (int ch = 0; ch < c; ch++) mean[ch] = (float) (m[ch] / rows);
                 ex.pool().forEach(groups, (g, wk) -> {
-                    double[] v = partB[g];
-                    java.util.Arrays.fill(v, 0);
-                    for (long r = rowStart(s, g), e = rowStart(s, g + 1); r < e; r++) {
-                        for (int ch = 0; ch < c; ch++) { double d = in.getAtIndex(F, r * c + ch) - m[ch]; v[ch] += d * d; }
-                    }
+                    java.util.Arrays.fill(partB[g], 0);
+                    NormOps.channelSums(in, rowStart(s, g), rowStart(s, g + 1), c, mean, partB[g]);
                 });
                 for (int ch = 0; ch < c; ch++) {
                     double var = 0;
                     for (int g = 0; g < groups; g++) var += partB[g][ch];
                     var /= rows;
-                    mean[ch] = (float) m[ch];
                     invStd[ch] = (float) (1 / Math.sqrt(var + epsilon));
                     long mo = meanOff + ch, vo = varOff + ch;
-                    params.setAtIndex(F, mo, params.getAtIndex(F, mo) * momentum + (float) m[ch] * (1 - momentum));
+                    params.setAtIndex(F, mo, params.getAtIndex(F, mo) * momentum + mean[ch] * (1 - momentum));
                     params.setAtIndex(F, vo, params.getAtIndex(F, vo) * momentum + (float) var * (1 - momentum));
                 }
                 normalize(s, in, out, mean, invStd);
@@ -166,11 +161,7 @@ public final class BatchNormalization extends Layer {
         private void normalize(Step s, MemorySegment in, MemorySegment out, float[] m, float[] is) {
             float[] sc = new float[c], sh = new float[c];
             for (int ch = 0; ch < c; ch++) { sc[ch] = gamma(ch) * is[ch]; sh[ch] = beta(ch) - m[ch] * sc[ch]; }
-            ex.pool().forEach(s.groups(), (g, wk) -> {
-                for (long r = rowStart(s, g), e = rowStart(s, g + 1); r < e; r++) {
-                    for (int ch = 0; ch < c; ch++) out.setAtIndex(F, r * c + ch, in.getAtIndex(F, r * c + ch) * sc[ch] + sh[ch]);
-                }
-            });
+            ex.pool().forEach(s.groups(), (g, wk) -> NormOps.affine(in, out, rowStart(s, g), rowStart(s, g + 1), c, sc, sh));
         }
 
         @Override public void backward(Step s) {
@@ -178,16 +169,9 @@ public final class BatchNormalization extends Layer {
             int groups = s.groups();
             long rows = (long) s.n() * (outputShape().size() / c);
             ex.pool().forEach(groups, (g, wk) -> {
-                double[] a = partA[g], bb = partB[g];
-                java.util.Arrays.fill(a, 0);
-                java.util.Arrays.fill(bb, 0);
-                for (long r = rowStart(s, g), e = rowStart(s, g + 1); r < e; r++) {
-                    for (int ch = 0; ch < c; ch++) {
-                        double dy = dOut.getAtIndex(F, r * c + ch);
-                        a[ch] += dy;
-                        bb[ch] += dy * (in.getAtIndex(F, r * c + ch) - mean[ch]) * invStd[ch];
-                    }
-                }
+                java.util.Arrays.fill(partA[g], 0);
+                java.util.Arrays.fill(partB[g], 0);
+                NormOps.gradientSums(in, dOut, rowStart(s, g), rowStart(s, g + 1), c, mean, invStd, partA[g], partB[g]);
             });
             for (int ch = 0; ch < c; ch++) {
                 double sb = 0, sg = 0;
@@ -203,15 +187,8 @@ public final class BatchNormalization extends Layer {
             // dx = gamma invstd / R (R dy - sum dy - xhat sum(dy xhat))
             float[] k = new float[c];
             for (int ch = 0; ch < c; ch++) k[ch] = (float) ((double) gamma(ch) * invStd[ch] / rows);
-            ex.pool().forEach(groups, (g, wk) -> {
-                for (long r = rowStart(s, g), e = rowStart(s, g + 1); r < e; r++) {
-                    for (int ch = 0; ch < c; ch++) {
-                        long i = r * c + ch;
-                        float xhat = (in.getAtIndex(F, i) - mean[ch]) * invStd[ch];
-                        dIn.setAtIndex(F, i, k[ch] * (rows * dOut.getAtIndex(F, i) - dBeta[ch] - xhat * dGamma[ch]));
-                    }
-                }
-            });
+            ex.pool().forEach(groups, (g, wk) -> NormOps.inputGradient(in, dOut, dIn, rowStart(s, g), rowStart(s, g + 1), c, rows,
+                    mean, invStd, k, dBeta, dGamma));
         }
     }
 }

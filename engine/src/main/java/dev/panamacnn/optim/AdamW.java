@@ -27,6 +27,9 @@ public final class AdamW extends Adam {
     }
 
     @Override protected float weightDecay() { return weightDecay; }
+
+    /** Keras' {@code weight_decay}. */
+    public float weightDecayRate() { return weightDecay; }
     @Override public String name() { return "AdamW"; }
 
     @Override public Map<String, Object> config() {

@@ -84,6 +84,10 @@ public final class RMSprop extends BaseOptimizer {
     }
 
     @Override public String name() { return "RMSprop"; }
+    public float rho() { return rho; }
+    public float momentum() { return momentum; }
+    public float epsilon() { return epsilon; }
+    public boolean centered() { return centered; }
 
     @Override public Map<String, Object> config() {
         Map<String, Object> c = baseConfig();

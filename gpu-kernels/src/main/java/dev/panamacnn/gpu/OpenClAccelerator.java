@@ -6,6 +6,9 @@ import dev.panamacnn.exec.Network;
 import dev.panamacnn.exec.Plan;
 import dev.panamacnn.exec.StepResult;
 import dev.panamacnn.gpu.kernels.AdamUpdate;
+import dev.panamacnn.gpu.kernels.BinaryCrossEntropy;
+import dev.panamacnn.gpu.kernels.RmspropUpdate;
+import dev.panamacnn.optim.RMSprop;
 import dev.panamacnn.gpu.kernels.ReduceScalars;
 import dev.panamacnn.gpu.ops.ClBinding;
 import dev.panamacnn.gpu.ops.ClOp;
@@ -51,7 +54,9 @@ public final class OpenClAccelerator implements Backend {
     private final Plan plan;
     private final ClContext ctx;
     private final KernelLibrary lib;
-    private final int capacity, inSize, classes;
+    private final int capacity, inSize, classes, targetWidth;
+    /** binary_crossentropy: the last layer's sigmoid output is the probability, scored by {@link BinaryCrossEntropy}. */
+    private final boolean binary;
     /** False for a plan made by {@link #forInference}: no gradient, optimizer or backward buffers. */
     private final boolean training;
     private final long paramCount;
@@ -101,9 +106,6 @@ public final class OpenClAccelerator implements Backend {
 
     private OpenClAccelerator(Network net, ClContext ctx, int capacity, boolean training) {
         if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1");
-        if (net.loss() != Loss.CATEGORICAL_CROSSENTROPY) {
-            throw new IllegalArgumentException("the OpenCL backend supports categorical_crossentropy without label smoothing, not " + net.loss());
-        }
         for (var m : net.metrics()) {
             if (m.topK()) throw new IllegalArgumentException("the OpenCL backend has no kernel for the " + m.kerasName() + " metric");
         }
@@ -115,6 +117,8 @@ public final class OpenClAccelerator implements Backend {
         this.training = training;
         this.inSize = plan.inputSize();
         this.classes = plan.outputSize();
+        this.targetWidth = net.loss().targetWidth(classes);
+        this.binary = net.loss().kind() == Loss.Kind.BINARY;
         this.paramCount = net.paramCount();
         List<Layer> layers = plan.layers();
         int count = layers.size();
@@ -153,34 +157,67 @@ public final class OpenClAccelerator implements Backend {
                     i == 0 ? x : acts[i - 1], acts[i], dacts[i], plan.needsInputGradient(i) ? dacts[i - 1] : null, last)));
         }
         ClBuffer logits = acts[count - 1];
-        softmaxTrain = training ? softmax(logits, 1, 1) : null;
-        softmaxEval = softmax(logits, 0, 1);
-        softmaxPredict = softmax(logits, 0, 0);
+        softmaxTrain = training ? (binary ? binary(logits, 1) : softmax(logits, 1, 1)) : null;
+        softmaxEval = binary ? binary(logits, 0) : softmax(logits, 0, 1);
+        softmaxPredict = binary ? null : softmax(logits, 0, 0);
         reduce = lib.create(ReduceScalars.class, "loss and accuracy").set("rowLoss", rowLoss).set("rowCorrect", rowCorrect).set("scalars", scalars);
         Optimizer opt = net.optimizer();
         if (!training) {
             update = null;
-        } else if (opt.getClass() == Adam.class && !((Adam) opt).amsgrad()) {
-            Adam a = (Adam) opt;
-            update = lib.create(AdamUpdate.class, "Adam").set("p", params).set("g", grads).set("m", optState.get(0)).set("v", optState.get(1))
+        } else if (opt instanceof Adam a) {
+            ClBuffer vh = a.amsgrad() ? optState.get(2) : optState.get(1);
+            long[] tr = plan.trainableRanges();
+            ClBuffer mask = params;
+            if (tr != null && opt instanceof dev.panamacnn.optim.AdamW) {   // decay only the trainable parameters
+                mask = ctx.buffer(paramCount * 4, "trainable mask");
+                MemorySegment host = arena.allocate(paramCount * 4, 64);
+                for (int r = 0; r < tr.length; r += 2) for (long i = tr[r]; i < tr[r + 1]; i++) host.setAtIndex(ValueLayout.JAVA_FLOAT, i, 1f);
+                ctx.write(mask, 0, host, paramCount * 4);
+            }
+            update = lib.create(AdamUpdate.class, opt.name()).set("p", params).set("g", grads).set("m", optState.get(0)).set("v", optState.get(1))
+                    .set("vh", vh).set("ams", a.amsgrad() ? 1 : 0).set("decay", 1f).set("trainable", mask).set("masked", mask == params ? 0 : 1)
                     .set("scalars", scalars).set("count", (int) paramCount).set("b1", a.beta1()).set("b2", a.beta2())
                     .set("c1", 1 - a.beta1()).set("c2", 1 - a.beta2()).set("eps", a.epsilon());
-        } else if (opt instanceof SGD s && !s.nesterov()) {
+        } else if (opt instanceof SGD s) {
             update = lib.create(SgdUpdate.class, "SGD").set("p", params).set("g", grads).set("vel", optState.get(0))
-                    .set("scalars", scalars).set("count", (int) paramCount).set("lr", s.learningRate()).set("momentum", s.momentum());
+                    .set("scalars", scalars).set("count", (int) paramCount).set("lr", s.learningRate()).set("momentum", s.momentum())
+                    .set("nesterov", s.nesterov() ? 1 : 0);
+        } else if (opt instanceof RMSprop r) {
+            int k = 1;
+            ClBuffer mg = r.centered() ? optState.get(k++) : optState.get(0), mom = r.momentum() > 0 ? optState.get(k) : optState.get(0);
+            update = lib.create(RmspropUpdate.class, "RMSprop").set("p", params).set("g", grads).set("ms", optState.get(0)).set("mg", mg).set("mom", mom)
+                    .set("scalars", scalars).set("count", (int) paramCount).set("centered", r.centered() ? 1 : 0).set("useMom", r.momentum() > 0 ? 1 : 0)
+                    .set("rho", r.rho()).set("c", 1 - r.rho()).set("eps", r.epsilon()).set("momentum", r.momentum()).set("lr", r.learningRate());
         } else {
-            throw new IllegalArgumentException("the OpenCL backend has no kernel for the " + opt.name() + " optimizer with these settings "
-                    + opt.config() + " (it runs Adam without amsgrad, and SGD without nesterov)");
+            throw new IllegalArgumentException("the OpenCL backend has no kernel for the " + opt.name() + " optimizer");
         }
         if (paramCount > Integer.MAX_VALUE / 2) throw new IllegalArgumentException("model too large for 32-bit kernel indices");
         pushState();
         ctx.finish();
     }
 
+    private ClKernel binary(ClBuffer p, int train) {
+        return lib.create(BinaryCrossEntropy.class, "binary cross-entropy").set("p", p).set("y", y)
+                .set("dz", training ? dacts[dacts.length - 1] : p).set("rowLoss", rowLoss).set("rowCorrect", rowCorrect)
+                .set("train", train).set("smoothing", net.loss().labelSmoothing());
+    }
+
     private ClKernel softmax(ClBuffer logits, int train, int hasLabels) {
         return lib.create(SoftmaxCrossEntropy.class, "softmax + cross-entropy").set("z", logits).set("y", y)
                 .set("dz", training ? dacts[dacts.length - 1] : logits).set("rowLoss", rowLoss).set("rowCorrect", rowCorrect)
-                .set("classes", classes).set("train", train).set("hasLabels", hasLabels);
+                .set("classes", classes).set("train", train).set("hasLabels", hasLabels)
+                .set("sparse", net.loss().kind() == Loss.Kind.SPARSE_CATEGORICAL ? 1 : 0).set("smoothing", net.loss().labelSmoothing());
+    }
+
+    /** The optimizer kernel's per-step values: Adam's bias-corrected step and AdamW's decay, the others' learning rate. */
+    private void setStepValues(Optimizer opt, long t) {
+        float lr = opt.learningRateAt(t - 1);   // a schedule's, or one a callback set
+        if (opt instanceof Adam a) {
+            update.set("lrT", a.stepSize(t));
+            update.set("decay", opt instanceof dev.panamacnn.optim.AdamW w ? 1f - lr * w.weightDecayRate() : 1f);
+        } else {
+            update.set("lr", lr);
+        }
     }
 
     // ---------------------------------------------------------------- Backend
@@ -232,7 +269,7 @@ public final class OpenClAccelerator implements Backend {
 
     private void sendBatch(int n, boolean labels) {
         ctx.write(x, 0, hostX, (long) n * inSize * 4);
-        if (labels) ctx.write(y, 0, hostY, (long) n * classes * 4);
+        if (labels) ctx.write(y, 0, hostY, (long) n * targetWidth * 4);
     }
 
     private void forward(Step s) {
@@ -267,8 +304,7 @@ public final class OpenClAccelerator implements Backend {
         launch1(softmaxTrain, n);
         reduce.set("n", n).launch(1, 1);
         for (int i = ops.size() - 1; i >= 0; i--) ops.get(i).backward(s);
-        if (opt instanceof Adam a) update.set("lrT", a.stepSize(t));
-        else update.set("lr", opt.learningRateAt(t - 1));   // a schedule's, or one a callback set
+        setStepValues(opt, t);
         update.launch(paramCount, 256);
         opt.setIterations(t);
         return scalars(n);
@@ -287,7 +323,7 @@ public final class OpenClAccelerator implements Backend {
         checkBatch(n);
         sendBatch(n, false);
         forward(Step.of(n, false, net.optimizer().iterations()));
-        launch1(softmaxPredict, n);
+        if (softmaxPredict != null) launch1(softmaxPredict, n);
         ctx.read(acts[acts.length - 1], 0, out, (long) n * classes * 4);
     }
 
@@ -306,8 +342,7 @@ public final class OpenClAccelerator implements Backend {
         if (!training) return m;
         for (int i = ops.size() - 1; i >= 0; i--) for (ClOp.Launch l : ops.get(i).backward) m.put(l.name(), () -> l.run().accept(n));
         m.put(net.optimizer().name() + " update", () -> {
-            if (net.optimizer() instanceof Adam a) update.set("lrT", a.stepSize(Math.max(1, net.optimizer().iterations())));
-            else update.set("lr", net.optimizer().learningRateAt(Math.max(0, net.optimizer().iterations() - 1)));
+            setStepValues(net.optimizer(), Math.max(1, net.optimizer().iterations()));
             update.launch(paramCount, 256);
         });
         return m;

@@ -82,7 +82,7 @@ class KernelTest {
             int rows = n * oh * ow, kk = kh * kw * c;
             for (int act : new int[] {Act.LINEAR, Act.RELU}) {
                 gemmDims(lib.create(ConvGemmForward.class, "conv"), n, h, w, c, kw, sh, sw, oh, ow, f, kk)
-                        .set("in", bx).set("params", bp).set("out", by).set("kOff", pad).set("bOff", bOff).set("act", act)
+                        .set("in", bx).set("params", bp).set("out", by).set("kOff", pad).set("bOff", bOff).set("act", act).set("hasBias", 1)
                         .launch(Gemm.global(rows, f), new long[] {16, 16});
                 float[] expect = Reference.conv2dForward(x, n, h, w, c, kernel, bias, kh, kw, f, sh, sw);
                 if (act == Act.RELU) for (int i = 0; i < expect.length; i++) expect[i] = Reference.relu(expect[i]);
@@ -94,7 +94,7 @@ class KernelTest {
             gemmDims(lib.create(ConvGemmWeightGrad.class, "conv dW"), n, h, w, c, kw, sh, sw, oh, ow, f, kk)
                     .set("in", bx).set("dOut", bdy).set("partial", partial).set("slice", slice)
                     .launch(new long[] {Gemm.global(kk + 1, f)[0], Gemm.global(kk + 1, f)[1], slices}, new long[] {16, 16, 1});
-            lib.create(SumSlices.class, "conv dW sum").set("partial", partial).set("out", bg).set("count", (kk + 1) * f).set("slices", slices)
+            lib.create(SumSlices.class, "conv dW sum").set("partial", partial).set("out", bg).set("count", (kk + 1) * f).set("stride", (kk + 1) * f).set("slices", slices)
                     .set("outOff", pad).launch((long) (kk + 1) * f, 64);
             ClBuffer dcols = ctx.buffer((long) rows * kk * 4, "dcols");   // dOut W^T, then gathered into dX
             lib.create(Gemm.class, "conv dcols").set("a", bdy).set("b", bp).set("c", dcols).set("m", rows).set("nn", kk).set("k", f)
@@ -192,7 +192,7 @@ class KernelTest {
         ClBuffer bz = upload(ctx, z, "z"), by = upload(ctx, y, "y"), dz = ctx.buffer(z.length * 4L, "dz");
         ClBuffer loss = ctx.buffer(n * 4L, "loss"), correct = ctx.buffer(n * 4L, "correct"), sc = ctx.buffer(16, "scalars");
         lib.create(SoftmaxCrossEntropy.class, "softmax").set("z", bz).set("y", by).set("dz", dz).set("rowLoss", loss).set("rowCorrect", correct)
-                .set("n", n).set("classes", classes).set("train", 1).set("hasLabels", 1).launch(n, 64);
+                .set("n", n).set("classes", classes).set("train", 1).set("hasLabels", 1).set("sparse", 0).set("smoothing", 0f).launch(n, 64);
         lib.create(ReduceScalars.class, "reduce").set("rowLoss", loss).set("rowCorrect", correct).set("scalars", sc).set("n", n).launch(1, 1);
         float[] p = Reference.softmax(z, n, classes);
         assertTrue(relError(download(ctx, bz, z.length), p) < 1e-5, "softmax probabilities");
@@ -228,6 +228,7 @@ class KernelTest {
             ClBuffer bg = upload(ctx, g, "g");
             lib.create(AdamUpdate.class, "adam").set("p", bp).set("g", bg).set("m", bm).set("v", bv).set("scalars", sc).set("count", n)
                     .set("lrT", adam.stepSize(t)).set("b1", 0.9f).set("b2", 0.999f).set("c1", 0.1f).set("c2", 1 - 0.999f).set("eps", 1e-7f)
+                    .set("vh", bv).set("ams", 0).set("decay", 1f).set("trainable", bp).set("masked", 0)
                     .launch(n, 256);
             Reference.adam(p, g, m, v, t, 0.01f, 0.9f, 0.999f, 1e-7f);
         }
@@ -238,7 +239,8 @@ class KernelTest {
         float[] g = new float[n];
         g[n - 1] = Float.NaN;
         lib.create(AdamUpdate.class, "adam").set("p", bp).set("g", upload(ctx, g, "g")).set("m", bm).set("v", bv).set("scalars", sc).set("count", n)
-                .set("lrT", 0.01f).set("b1", 0.9f).set("b2", 0.999f).set("c1", 0.1f).set("c2", 1 - 0.999f).set("eps", 1e-7f).launch(n, 256);
+                .set("lrT", 0.01f).set("b1", 0.9f).set("b2", 0.999f).set("c1", 0.1f).set("c2", 1 - 0.999f).set("eps", 1e-7f)
+                .set("vh", bv).set("ams", 0).set("decay", 1f).set("trainable", bp).set("masked", 0).launch(n, 256);
         assertEquals(1f, download(ctx, sc, 3)[2], "a NaN gradient sets the flag");
     }
 
@@ -251,7 +253,7 @@ class KernelTest {
         for (int t = 0; t < 3; t++) {
             float[] g = random(r, n);
             lib.create(dev.panamacnn.gpu.kernels.SgdUpdate.class, "sgd").set("p", bp).set("g", upload(ctx, g, "g")).set("vel", bv)
-                    .set("scalars", sc).set("count", n).set("lr", lr).set("momentum", momentum).launch(n, 256);
+                    .set("scalars", sc).set("count", n).set("lr", lr).set("momentum", momentum).set("nesterov", 0).launch(n, 256);
             for (int i = 0; i < n; i++) {
                 vel[i] = momentum * vel[i] - lr * g[i];
                 p[i] = p[i] + vel[i];

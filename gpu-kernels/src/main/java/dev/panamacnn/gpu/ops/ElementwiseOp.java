@@ -46,9 +46,11 @@ public final class ElementwiseOp extends ClOp {
                 .set("scale", scale).set("offset", offset).set("backward", 0);
         forward.add(new Launch(l.name() + " forward", n -> fwd.set("count", n * per).launch((long) n * per, LOCAL)));
         if (b.dOut() == null || b.dIn() == null) return;
+        // the model's last layer (a softmax or sigmoid Activation) gets the gradient w.r.t. its input from the loss: passed on as it is
+        boolean pass = b.last();
         ClKernel bwd = b.lib().create(Elementwise.class, l.name() + " input gradient").set("x", b.in()).set("y", b.out()).set("dy", b.dOut()).set("dx", b.dIn())
-                .set("mode", mode).set("act", act).set("hasMax", hasMax).set("maxValue", max).set("slope", slope).set("threshold", threshold)
-                .set("scale", scale).set("offset", offset).set("backward", 1);
+                .set("mode", pass ? 2 : mode).set("act", act).set("hasMax", hasMax).set("maxValue", max).set("slope", slope).set("threshold", threshold)
+                .set("scale", pass ? 1f : scale).set("offset", offset).set("backward", 1);
         backward.add(new Launch(l.name() + " input gradient", n -> bwd.set("count", n * per).launch((long) n * per, LOCAL)));
     }
 }
