@@ -148,6 +148,34 @@ class CallbacksTest {
     }
 
     @Test
+    void learningRateSchedulerSetsTheRateEachEpoch() {
+        try (Sequential m = model()) {
+            History h = m.fit(mnist.train(), FitOptions.builder().batchSize(40).epochs(3).verbose(false)
+                    .callback(new LearningRateScheduler((epoch, lr) -> epoch == 0 ? lr : lr * 0.5)).build());
+            assertEquals(List.of(0.1, 0.05, 0.025), h.get("learning_rate").stream().map(v -> Math.round(v * 1e6) / 1e6).toList());
+            assertEquals(0.025f, m.optimizer().learningRate(), 1e-9);
+        }
+    }
+
+    @Test
+    void aKerasLayersModelSavesAndLoadsExactly(@TempDir Path tmp) throws Exception {
+        try (Sequential m = new Sequential(new InputLayer(Shape.of(28, 28, 1)),
+                new dev.panamacnn.nn.Conv2D(4, 3, 3, Activation.LINEAR).padding(dev.panamacnn.nn.Padding.SAME).useBias(false),
+                new dev.panamacnn.nn.BatchNormalization(), new dev.panamacnn.nn.ActivationLayer(Activation.SWISH),
+                new dev.panamacnn.nn.AveragePooling2D(2, 2), new dev.panamacnn.nn.GlobalMaxPooling2D(), new dev.panamacnn.nn.Dropout(0.1f),
+                new Dense(10, Activation.SOFTMAX)).seed(2).threads(2)) {
+            m.compile(new dev.panamacnn.optim.RMSprop(0.01f), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+            m.fit(mnist.train(), FitOptions.builder().batchSize(40).epochs(1).verbose(false).build());
+            m.save(tmp);
+            float[] before = m.predict(mnist.test().x()).toArray();
+            try (Sequential back = Sequential.load(tmp)) {
+                assertArrayEquals(before, back.predict(mnist.test().x()).toArray(), 0f, "same predictions: moving statistics saved");
+                assertEquals(m.summary(), back.summary());
+            }
+        }
+    }
+
+    @Test
     void aMissingMonitorIsNamed() {
         try (Sequential m = model()) {
             EarlyStopping es = new EarlyStopping("val_loss", 1, false);
