@@ -3,8 +3,15 @@ package dev.panamacnn.nn;
 import dev.panamacnn.runtime.CounterRng;
 import dev.panamacnn.tensor.Shape;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 import static dev.panamacnn.nn.Step.groupStart;
 
@@ -47,7 +54,22 @@ public final class Dropout extends Layer {
     @Override public Config config() { return new Config(name(), Double.parseDouble(Float.toString(rate)), seed); }
     @Override public CpuOp cpu(CpuBinding b) { return new Cpu(b); }
 
-    /** Element-wise, split over the sample groups. */
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    private static final IntVector IOTA = IntVector.zero(IS).addIndex(1);
+    /** The vector path (the scalar loop is the reference: {@code -Dpanamacnn.vector=false} in the tests runs it alone). */
+    static boolean VECTOR = dev.panamacnn.ops.Gemm.vectorized();
+
+    /** {@link CounterRng#mix} on every lane. */
+    static IntVector mix(IntVector x) {
+        x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.ASHR, 16).and(0xFFFF));
+        x = x.mul(0x7feb352d);
+        x = x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.ASHR, 15).and(0x1FFFF));
+        x = x.mul(0x846ca68b);
+        return x.lanewise(VectorOperators.XOR, x.lanewise(VectorOperators.ASHR, 16).and(0xFFFF));
+    }
+
+    /** Element-wise, split over the sample groups, vectorized (the mask hash lane by lane). */
     private final class Cpu extends CpuOp {
         Cpu(CpuBinding b) { super(Dropout.this.name(), b); }
 
@@ -73,7 +95,19 @@ public final class Dropout extends Layer {
             ex.pool().forEach(groups, (g, wk) -> {
                 for (int smp = groupStart(g, groups, n), e = groupStart(g + 1, groups, n); smp < e; smp++) {
                     long base = (long) smp * per;
-                    for (int i = 0; i < per; i++) {
+                    int i = 0;
+                    if (VECTOR) {
+                        // the same hash lane by lane: (seed, step, sample) mixed once, then the element index
+                        IntVector key = IntVector.broadcast(IS, CounterRng.mix(CounterRng.mix(CounterRng.mix(seedValue) ^ step) ^ smp));
+                        for (; i <= per - IS.length(); i += IS.length()) {
+                            IntVector bits = mix(key.lanewise(VectorOperators.XOR, IOTA.add(i))).and(0xFFFFFF);
+                            VectorMask<Float> kept = bits.compare(VectorOperators.GE, threshold).cast(FS);
+                            long o = (base + i) * 4;
+                            FloatVector v = FloatVector.fromMemorySegment(FS, src, o, ByteOrder.nativeOrder()).mul(scale);
+                            FloatVector.zero(FS).blend(v, kept).intoMemorySegment(dst, o, ByteOrder.nativeOrder());
+                        }
+                    }
+                    for (; i < per; i++) {
                         float v = src.getAtIndex(ValueLayout.JAVA_FLOAT, base + i);
                         dst.setAtIndex(ValueLayout.JAVA_FLOAT, base + i, CounterRng.keep(seedValue, step, smp, i, threshold) ? v * scale : 0f);
                     }

@@ -28,4 +28,10 @@ public final class LeakyReLU extends ElementwiseLayer {
     @Override public Config config() { return new Config(name(), negativeSlope); }
     @Override protected float f(float x) { return x >= 0 ? x : negativeSlope * x; }
     @Override protected float df(float x) { return x >= 0 ? 1f : negativeSlope; }
+    @Override protected jdk.incubator.vector.FloatVector vf(jdk.incubator.vector.FloatVector x) {
+        return x.blend(x.mul(negativeSlope), x.compare(jdk.incubator.vector.VectorOperators.LT, 0f));
+    }
+    @Override protected jdk.incubator.vector.FloatVector vdf(jdk.incubator.vector.FloatVector x, jdk.incubator.vector.FloatVector dy) {
+        return dy.blend(dy.mul(negativeSlope), x.compare(jdk.incubator.vector.VectorOperators.LT, 0f));
+    }
 }

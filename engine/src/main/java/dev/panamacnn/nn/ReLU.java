@@ -44,4 +44,15 @@ public final class ReLU extends ElementwiseLayer {
         if (maxValue != null && x >= maxValue) return 0f;
         return x >= threshold ? 1f : negativeSlope;
     }
+
+    @Override protected jdk.incubator.vector.FloatVector vf(jdk.incubator.vector.FloatVector x) {
+        var below = x.compare(jdk.incubator.vector.VectorOperators.LT, threshold);
+        var r = x.blend(x.sub(threshold).mul(negativeSlope), below);
+        return maxValue == null ? r : r.blend(jdk.incubator.vector.FloatVector.broadcast(x.species(), maxValue), x.compare(jdk.incubator.vector.VectorOperators.GE, maxValue));
+    }
+
+    @Override protected jdk.incubator.vector.FloatVector vdf(jdk.incubator.vector.FloatVector x, jdk.incubator.vector.FloatVector dy) {
+        var r = dy.blend(dy.mul(negativeSlope), x.compare(jdk.incubator.vector.VectorOperators.LT, threshold));
+        return maxValue == null ? r : r.blend(jdk.incubator.vector.FloatVector.zero(x.species()), x.compare(jdk.incubator.vector.VectorOperators.GE, maxValue));
+    }
 }

@@ -30,4 +30,6 @@ public final class Rescaling extends ElementwiseLayer {
     @Override public Config config() { return new Config(name(), scale, offset); }
     @Override protected float f(float x) { return x * scale + offset; }
     @Override protected float df(float x) { return scale; }
+    @Override protected jdk.incubator.vector.FloatVector vf(jdk.incubator.vector.FloatVector x) { return x.mul(scale).add(offset); }
+    @Override protected jdk.incubator.vector.FloatVector vdf(jdk.incubator.vector.FloatVector x, jdk.incubator.vector.FloatVector dy) { return dy.mul(scale); }
 }

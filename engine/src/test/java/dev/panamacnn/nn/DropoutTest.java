@@ -41,6 +41,29 @@ class DropoutTest {
         }
     }
 
+    /** The vector path draws exactly the scalar reference's masks, on sizes that leave tails (random shapes). */
+    @Test void theVectorPathMatchesTheScalarReference() {
+        dev.panamacnn.runtime.Rng r = new dev.panamacnn.runtime.Rng(4);
+        boolean saved = Dropout.VECTOR;
+        try {
+            for (int t = 0; t < 6; t++) {
+                int per = 1 + r.nextInt(300), n = 1 + r.nextInt(20);
+                float rate = 0.05f + 0.9f * (float) r.nextDouble();
+                float[][] got = new float[2][];
+                for (int v = 0; v < 2; v++) {
+                    Dropout.VECTOR = v == 1;
+                    try (LayerHarness h = new LayerHarness(new Dropout(rate, t), Shape.of(per), n, 2, 3)) {
+                        h.forward(true, 7 + t);
+                        got[v] = LayerHarness.get(h.out, n * per);
+                    }
+                }
+                assertArrayEquals(got[0], got[1], 0f, "per " + per + ", n " + n + ", rate " + rate);
+            }
+        } finally {
+            Dropout.VECTOR = saved;
+        }
+    }
+
     @Test void theMaskDependsOnTheStepAndOnNothingElse() {
         float[] a, b, c;
         try (LayerHarness h = new LayerHarness(new Dropout(0.5f, 9), Shape.of(64), 8, 1, 3)) {
