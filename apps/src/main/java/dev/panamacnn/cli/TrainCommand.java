@@ -189,6 +189,11 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (testDir == null && validationSplit <= 0) throw new CommandLine.ParameterException(cl, "--image-dir needs --validation-split or --test-dir to have something to test on");
         var split = dev.panamacnn.data.ImageFolder.load(imageDir, h, w, mode, testDir == null ? validationSplit : validationSplit, seed);
+        int outputs = model.outputShape().size();
+        if (outputs != split.classNames().size() && !(outputs == 1 && split.classNames().size() == 2)) {
+            throw new CommandLine.ParameterException(cl, "--image-dir " + imageDir + " has " + split.classNames().size() + " classes " + split.classNames()
+                    + " but the model has " + outputs + " outputs");
+        }
         boolean rescaled = model.layers().stream().anyMatch(l -> l instanceof dev.panamacnn.nn.Rescaling);
         float f = rescaled ? 1f : rescale;
         out.printf(Locale.ROOT, "Images: %s, classes %s, %d x %d %s, pixels x %s%n", imageDir, split.classNames(), h, w, mode.name().toLowerCase(Locale.ROOT), f);

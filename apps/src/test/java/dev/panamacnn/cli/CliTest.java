@@ -38,6 +38,45 @@ class CliTest {
     }
 
     @Test
+    void trainsAKerasJsonModelWithCallbacksAndRefusesUnsupportedOnes() throws Exception {
+        SyntheticDigits.write(dir, 600, 200, 4);
+        Path json = Path.of("..", "docs", "examples", "mnist_convnet.json");
+        Path csv = dir.resolve("log.csv");
+        Result r = run("train", "--model-json", json.toString(), "--data-dir", dir.toString(), "--offline", "--epochs", "3",
+                "--batch-size", "50", "--threads", "2", "--validation-split", "0.2", "--loss", "sparse_categorical_crossentropy",
+                "--optimizer", "adamw", "--early-stopping", "1", "--reduce-lr-on-plateau", "1", "--csv-log", csv.toString(), "--no-checkpoint");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Total params: 34,826"), r.out());
+        assertTrue(r.out().contains("val_accuracy"), r.out());
+        assertTrue(Files.readString(csv).startsWith("epoch,accuracy,learning_rate,loss,val_accuracy,val_loss\n0,"), Files.readString(csv));
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, Files.readString(json).replace("\"groups\": 1", "\"groups\": 2"));
+        assertOneCleanError(run("train", "--model-json", bad.toString(), "--data-dir", dir.toString(), "--offline"), 2,
+                "layers[1] (conv2d).groups", "only 1 is supported");
+        assertOneCleanError(run("train", "--model-json", dir.resolve("none.json").toString()), 2, "none.json", "no such Keras model JSON file");
+        assertOneCleanError(run("train", "--loss", "hinge"), 2, "--loss", "'hinge' is not supported");
+    }
+
+    @Test
+    void trainsOnAnImageFolder() throws Exception {
+        dev.panamacnn.data.ImageFolderTestData.write(dir.resolve("imgs"), 20);
+        Path json = dir.resolve("rgb.json");
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var tree = mapper.readTree(Path.of("..", "docs", "examples", "bn_gap_convnet.json").toFile());
+        var layers = tree.path("config").path("layers");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) layers.get(0).path("config")).set("batch_input_shape", mapper.readTree("[null, 12, 12, 3]"));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) layers.get(layers.size() - 1).path("config")).put("units", 3);
+        Files.writeString(json, mapper.writeValueAsString(tree));
+        Result r = run("train", "--model-json", json.toString(), "--image-dir", dir.resolve("imgs").toString(), "--validation-split", "0.25",
+                "--epochs", "1", "--batch-size", "15", "--threads", "2", "--no-checkpoint");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("classes [blue, green, red], 12 x 12 rgb"), r.out());
+        assertTrue(r.out().contains("Test accuracy"), r.out());
+        assertOneCleanError(run("train", "--image-dir", dir.resolve("imgs").toString(), "--validation-split", "0.25"), 2,
+                "has 3 classes [blue, green, red] but the model has 10 outputs");
+    }
+
+    @Test
     void summaryShowsTheTutorialNetwork() {
         Result r = run("summary");
         assertEquals(0, r.code());
@@ -91,7 +130,7 @@ class CliTest {
         assertOneCleanError(run("train", "--batch-size", "0"), 2, "--batch-size must be >= 1");
         assertOneCleanError(run("train", "--learning-rate", "-1"), 2, "--learning-rate must be > 0");
         assertOneCleanError(run("train", "--threads", "0"), 2, "--threads must be >= 1");
-        assertOneCleanError(run("train", "--optimizer", "rmsprop"), 2, "--optimizer must be adam or sgd");
+        assertOneCleanError(run("train", "--optimizer", "adagrad"), 2, "--optimizer must be adam, adamw, sgd or rmsprop");
         assertOneCleanError(run("train", "--epochs", "ten"), 2, "--epochs");
         assertOneCleanError(run("train", "--bogus"), 2, "Unknown option");
         assertOneCleanError(run("frobnicate"), 2, "frobnicate");
