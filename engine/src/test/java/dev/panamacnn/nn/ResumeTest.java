@@ -67,12 +67,7 @@ class ResumeTest {
         for (int stopAfter : new int[] {2, 7}) {
             Path ckpt = tmp.resolve("stop" + stopAfter);
             TrainingStopped stop = new TrainingStopped();
-            int[] count = {0};
-            Callback stopper = new Callback() {
-                @Override public void onBatchEnd(int epoch, int step, Map<String, Double> logs) {
-                    if (++count[0] == stopAfter) stop.request();
-                }
-            };
+            Callback stopper = stopper(stop, stopAfter);
             try (Sequential m = kerasModel()) {
                 assertTrue(m.fit(mnist.train(), opts(ckpt).callback(stopper).stopOn(stop).build()).stopped());
             }
@@ -81,6 +76,16 @@ class ResumeTest {
                 assertArrayEquals(reference, weights(m), 0f, "resumed after " + stopAfter + " steps (moving statistics included)");
             }
         }
+    }
+
+    /** A callback that asks training to stop after {@code steps} steps. */
+    static Callback stopper(TrainingStopped stop, int steps) {
+        int[] count = {0};
+        return new Callback() {
+            @Override public void onBatchEnd(int epoch, int step, Map<String, Double> logs) {
+                if (++count[0] == steps) stop.request();
+            }
+        };
     }
 
     static Sequential model() {
@@ -116,12 +121,7 @@ class ResumeTest {
         for (int stopAfter : new int[] {1, 2, 3, 5, 6, 9, 14}) {
             Path ckpt = tmp.resolve("stop" + stopAfter);
             TrainingStopped stop = new TrainingStopped();
-            int[] count = {0};
-            Callback stopper = new Callback() {
-                @Override public void onBatchEnd(int epoch, int step, Map<String, Double> logs) {
-                    if (++count[0] == stopAfter) stop.request();
-                }
-            };
+            Callback stopper = stopper(stop, stopAfter);
             try (Sequential m = model()) {
                 History h = m.fit(mnist.train(), opts(ckpt).callback(stopper).stopOn(stop).build());
                 assertTrue(h.stopped() || stopAfter >= EPOCHS * 5, "stopped after " + stopAfter);
