@@ -39,6 +39,7 @@ class ArchitectureTest {
                 .layer("opencl").definedBy("dev.panamacnn.opencl..")
                 .layer("gpu").definedBy("dev.panamacnn.gpu..")
                 .layer("tornado").definedBy("dev.panamacnn.tornado..")
+                .layer("serve").definedBy("dev.panamacnn.serve..")
                 .layer("cli").definedBy("dev.panamacnn.cli..")
                 .whereLayer("root").mayNotAccessAnyLayer()
                 .whereLayer("tensor").mayNotAccessAnyLayer()
@@ -56,8 +57,10 @@ class ArchitectureTest {
                 .whereLayer("opencl").mayOnlyAccessLayers("runtime")
                 .whereLayer("gpu").mayOnlyAccessLayers("tensor", "runtime", "activations", "loss", "ops", "nn", "optim", "exec", "opencl")
                 .whereLayer("tornado").mayOnlyAccessLayers("tensor", "runtime", "activations", "loss", "ops", "nn", "optim", "exec")
+                .whereLayer("serve").mayOnlyAccessLayers("tensor", "runtime", "activations", "loss", "ops", "data", "nn", "optim",
+                        "exec", "io", "train", "models")
                 .whereLayer("cli").mayOnlyAccessLayers("root", "tensor", "runtime", "activations", "loss", "ops", "data", "nn", "optim",
-                        "exec", "io", "train", "models", "opencl", "gpu", "tornado");
+                        "exec", "io", "train", "models", "opencl", "gpu", "tornado", "serve");
     }
 
     @Test void packagesDependInOneDirection() {

@@ -29,11 +29,13 @@ public final class DigitImages {
     /** A bad or unreadable image; the message names the file and the problem. */
     public static final class ImageFormatException extends IOException {
         public ImageFormatException(Path file, String problem) { super(file + ": " + problem); }
+        /** For an image that is not a file (a request body): {@code name} says where it came from. */
+        public ImageFormatException(String name, String problem) { super(name + ": " + problem); }
     }
 
     /** Loads {@code file} and returns 784 floats in [0, 1], row-major, white digit on black. */
     public static float[] load(Path file) throws IOException {
-        return mnistStyle(file, grayscale(file));
+        return mnistStyle(file.toString(), grayscale(file));
     }
 
     /** Luminance in [0, 1] (0 = black) as {@code [height][width]}; transparent pixels count as white. */
@@ -46,11 +48,23 @@ public final class DigitImages {
         }
         if (Files.isDirectory(file)) throw new ImageFormatException(file, "is a directory, expected an image");
         if (size == 0) throw new ImageFormatException(file, "empty file (0 bytes); expected a PNG, JPEG, BMP, GIF or PGM image");
-        byte[] head = new byte[2];
-        try (InputStream in = Files.newInputStream(file)) {
-            if (in.readNBytes(head, 0, 2) == 2 && head[0] == 'P' && (head[1] == '5' || head[1] == '2')) return readPgm(file);
-        }
-        BufferedImage img = decode(file);
+        if (size > MAX_FILE_BYTES) throw new ImageFormatException(file, "file is " + size + " bytes; at most " + MAX_FILE_BYTES + " are accepted");
+        return grayscale(file.toString(), Files.readAllBytes(file));
+    }
+
+    /** Files (and request bodies) larger than this are refused before they are read: 64 MiB. */
+    public static final long MAX_FILE_BYTES = 64L << 20;
+
+    /** {@link #load(Path)} of an image held in memory (a request body); {@code name} is named in every error. */
+    public static float[] load(String name, byte[] data) throws ImageFormatException {
+        return mnistStyle(name, grayscale(name, data));
+    }
+
+    /** {@link #grayscale(Path)} of an image held in memory. */
+    public static float[][] grayscale(String name, byte[] data) throws ImageFormatException {
+        if (data.length == 0) throw new ImageFormatException(name, "empty (0 bytes); expected a PNG, JPEG, BMP, GIF or PGM image");
+        if (data.length >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '2')) return readPgm(name, data);
+        BufferedImage img = decode(name, data);
         int w = img.getWidth(), h = img.getHeight();
         float[][] g = new float[h][w];
         for (int y = 0; y < h; y++) {
@@ -70,9 +84,16 @@ public final class DigitImages {
      */
     public static BufferedImage decode(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new ImageFormatException(file, Files.isDirectory(file) ? "is a directory, expected an image" : "no such file");
-        if (Files.size(file) == 0) throw new ImageFormatException(file, "empty file (0 bytes); expected a PNG, JPEG, BMP or GIF image");
+        long size = Files.size(file);
+        if (size == 0) throw new ImageFormatException(file, "empty file (0 bytes); expected a PNG, JPEG, BMP or GIF image");
+        if (size > MAX_FILE_BYTES) throw new ImageFormatException(file, "file is " + size + " bytes; at most " + MAX_FILE_BYTES + " are accepted");
+        return decode(file.toString(), Files.readAllBytes(file));
+    }
+
+    /** {@link #decode(Path)} of an image held in memory. */
+    public static BufferedImage decode(String file, byte[] data) throws ImageFormatException {
         BufferedImage img;
-        try (ImageInputStream iis = ImageIO.createImageInputStream(file.toFile())) {
+        try (ImageInputStream iis = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(data))) {
             Iterator<ImageReader> readers = iis == null ? null : ImageIO.getImageReaders(iis);
             if (readers == null || !readers.hasNext()) {
                 throw new ImageFormatException(file, "not an image this program can read (expected PNG, JPEG, BMP, GIF or PGM)");
@@ -93,13 +114,16 @@ public final class DigitImages {
             } finally {
                 r.dispose();
             }
+        } catch (ImageFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ImageFormatException(file, "cannot read the image: " + e.getMessage());
         }
         return img;
     }
 
     /** Binary (P5) or ASCII (P2) PGM, 8 or 16 bits. */
-    static float[][] readPgm(Path file) throws IOException {
-        byte[] b = Files.readAllBytes(file);
+    static float[][] readPgm(String file, byte[] b) throws ImageFormatException {
         int[] pos = {2};
         long w = pgmInt(file, b, pos), h = pgmInt(file, b, pos), max = pgmInt(file, b, pos);
         if (w <= 0 || h <= 0) throw new ImageFormatException(file, "PGM image has zero size (" + w + " x " + h + ")");
@@ -125,7 +149,7 @@ public final class DigitImages {
         return g;
     }
 
-    private static long pgmInt(Path file, byte[] b, int[] pos) throws ImageFormatException {
+    private static long pgmInt(String file, byte[] b, int[] pos) throws ImageFormatException {
         int i = pos[0];
         while (i < b.length) {
             if (b[i] == '#') { while (i < b.length && b[i] != '\n') i++; }
@@ -140,7 +164,10 @@ public final class DigitImages {
     }
 
     /** MNIST-style 28x28 from a grayscale picture (0 = black). */
-    public static float[] mnistStyle(Path file, float[][] g) throws ImageFormatException {
+    public static float[] mnistStyle(Path file, float[][] g) throws ImageFormatException { return mnistStyle(file.toString(), g); }
+
+    /** {@link #mnistStyle(Path, float[][])} for an image named {@code file} (a file or a request). */
+    public static float[] mnistStyle(String file, float[][] g) throws ImageFormatException {
         int h = g.length, w = g[0].length;
         // background = the border's mean; MNIST digits are light ink on a dark background
         double border = 0;
