@@ -1,0 +1,107 @@
+package dev.panamacnn.bench;
+
+import dev.panamacnn.models.Sequential;
+import dev.panamacnn.serve.ModelServer;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Load test of {@code serve} on loopback: {@code CLIENTS} closed-loop clients (virtual threads, the JDK's HttpClient)
+ * post one digit picture each, back to back, for {@code SECONDS}, against the server with batching on
+ * ({@code --max-batch 64 --max-delay-ms 2}) and off ({@code --max-batch 1}), alternating, {@code ROUNDS} times each, in
+ * one process (the two cores are shared by clients and server, as on a small host). Prints a table: requests/s,
+ * latency p50 and p99, errors. Usage: {@code ServeLoad MODEL_DIR IMAGE.png [CLIENTS=64] [SECONDS=10] [ROUNDS=2]}.
+ */
+public final class ServeLoad {
+    record Result(String config, double rps, double p50ms, double p99ms, long errors, long requests) {}
+
+    public static void main(String[] args) throws Exception {
+        Path model = Path.of(args[0]);
+        // a picture, or (a .json file) a body of JSON instances
+        byte[] png = Files.readAllBytes(Path.of(args[1]));
+        String type = args[1].endsWith(".json") ? "application/json" : "image/png";
+        int clients = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
+        int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 2;
+        List<Result> all = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            for (int batch : new int[] {64, 1}) all.add(run(model, png, type, clients, seconds, batch));
+        }
+        System.out.printf(Locale.ROOT, "%d clients, %d s per run, %d rounds, one %s per request, loopback%n", clients, seconds, rounds,
+                args[1].endsWith(".json") ? "JSON instance" : "digit picture");
+        System.out.println("| configuration | requests/s | p50 ms | p99 ms | errors | requests |");
+        System.out.println("|---|---|---|---|---|---|");
+        for (Result x : all) {
+            System.out.printf(Locale.ROOT, "| %s | %,.0f | %.1f | %.1f | %d | %,d |%n", x.config(), x.rps(), x.p50ms(), x.p99ms(), x.errors(), x.requests());
+        }
+        double on = all.stream().filter(x -> x.config().startsWith("batching on")).mapToDouble(Result::rps).sorted().toArray()[(rounds - 1) / 2];
+        double off = all.stream().filter(x -> x.config().startsWith("batching off")).mapToDouble(Result::rps).sorted().toArray()[(rounds - 1) / 2];
+        System.out.printf(Locale.ROOT, "median requests/s: batching on %,.0f, off %,.0f: %.1fx%n", on, off, on / off);
+    }
+
+    static Result run(Path dir, byte[] png, String type, int clients, int seconds, int maxBatch) throws Exception {
+        try (Sequential m = Sequential.load(dir).threads(2);
+             ModelServer server = new ModelServer(Map.of("mnist", m), Map.of(), ModelServer.Options.defaults().withPort(0).withBatching(maxBatch, 2000))) {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            URI uri = URI.create(server.url() + "v1/models/mnist:predict");
+            HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).header("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(png)).build();
+            // warm-up: the JIT, and the batcher at every batch size
+            try (ExecutorService warm = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<?>> ws = new ArrayList<>();
+                for (int c = 0; c < clients; c++) ws.add(warm.submit(() -> { for (int i = 0; i < 40; i++) client.send(req, HttpResponse.BodyHandlers.discarding()); return null; }));
+                for (Future<?> w : ws) w.get();
+            }
+            AtomicBoolean stop = new AtomicBoolean();
+            List<long[]> lat = new ArrayList<>();
+            long[] errors = new long[clients];
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<long[]>> fs = new ArrayList<>();
+                for (int c = 0; c < clients; c++) {
+                    int id = c;
+                    fs.add(pool.submit(() -> {
+                        long[] l = new long[1 << 16];
+                        int k = 0;
+                        while (!stop.get()) {
+                            long t0 = System.nanoTime();
+                            try {
+                                HttpResponse<Void> r = client.send(req, HttpResponse.BodyHandlers.discarding());
+                                if (r.statusCode() != 200) errors[id]++;
+                            } catch (Exception e) {
+                                errors[id]++;
+                            }
+                            if (k < l.length) l[k++] = System.nanoTime() - t0;
+                        }
+                        return Arrays.copyOf(l, k);
+                    }));
+                }
+                Thread.sleep(seconds * 1000L);
+                stop.set(true);
+                for (Future<long[]> f : fs) lat.add(f.get());
+            }
+            long n = lat.stream().mapToLong(a -> a.length).sum();
+            long[] allLat = new long[(int) n];
+            int at = 0;
+            for (long[] a : lat) { System.arraycopy(a, 0, allLat, at, a.length); at += a.length; }
+            Arrays.sort(allLat);
+            String cfg = maxBatch > 1 ? "batching on (max-batch " + maxBatch + ", max-delay 2 ms)" : "batching off (max-batch 1)";
+            return new Result(cfg, n / (double) seconds, allLat[(int) (n * 0.5)] / 1e6, allLat[(int) Math.min(n - 1, n * 0.99)] / 1e6,
+                    Arrays.stream(errors).sum(), n);
+        }
+    }
+}
