@@ -22,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
                 "/healthz, /metrics, and the draw-a-digit page at /. Stops cleanly on Ctrl-C or SIGTERM."})
 final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin BackendOptions backend;
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "A folder written by 'train --save' (repeat to serve several).")
     List<Path> models;
@@ -59,6 +60,8 @@ final class ServeCommand implements Callable<Integer> {
         System.setProperty("sun.net.httpserver.maxReqTime", "30");
         System.setProperty("sun.net.httpserver.maxRspTime", "30");
         Map<String, Sequential> loaded = new LinkedHashMap<>();
+        Map<String, String> where = new LinkedHashMap<>();
+        List<dev.panamacnn.exec.Backend> devices = new ArrayList<>();
         try {
             for (int i = 0; i < models.size(); i++) {
                 Path dir = models.get(i);
@@ -68,9 +71,12 @@ final class ServeCommand implements Callable<Integer> {
                 Sequential m = Sequential.load(dir);
                 m.threads(threads != null ? threads : Parallel.defaultThreads());
                 loaded.put(name, m);
+                dev.panamacnn.exec.Backend b = backend.attachForInference(m, maxBatch, out);   // null: the CPU engine
+                if (b != null) devices.add(b);
+                where.put(name, m.backend().description());
             }
             ModelServer.Options o = new ModelServer.Options(host, port, maxBatch, (long) (maxDelayMs * 1000), maxBody, 1024, 4096, 30_000);
-            ModelServer server = new ModelServer(loaded, Map.of(), o);
+            ModelServer server = new ModelServer(loaded, where, o);
             CountDownLatch stopped = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 out.println("Stopping: finishing the requests in flight ...");
@@ -85,6 +91,7 @@ final class ServeCommand implements Callable<Integer> {
             stopped.await();
             return 0;
         } finally {
+            for (dev.panamacnn.exec.Backend b : devices) b.close();
             for (Sequential m : loaded.values()) m.close();
         }
     }

@@ -134,6 +134,9 @@ class CliTest {
         assertOneCleanError(run("train", "--epochs", "ten"), 2, "--epochs");
         assertOneCleanError(run("train", "--bogus"), 2, "Unknown option");
         assertOneCleanError(run("frobnicate"), 2, "frobnicate");
+        assertOneCleanError(run("serve", "--model", "x", "--max-batch", "0"), 2, "--max-batch must be in 1..4096");
+        assertOneCleanError(run("serve", "--model", "x", "--port", "70000"), 2, "--port must be in 0..65535");
+        assertOneCleanError(run("serve", "--model", "/nonexistent/model"), 1, "/nonexistent/model");
         assertOneCleanError(run(), 2, "missing command");
     }
 
