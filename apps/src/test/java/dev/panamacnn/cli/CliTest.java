@@ -77,6 +77,16 @@ class CliTest {
     }
 
     @Test
+    void exportsASavedModelAsOnnx() throws Exception {
+        Path out = dir.resolve("m.onnx");
+        Result r = run("export", "--model", "src/test/resources/serve/mnist-convnet", "--onnx", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("graph 'mnist-convnet', input [N, 28, 28, 1], output probabilities [N, 10]"), r.out());
+        assertTrue(Files.size(out) > 130_000);
+        assertOneCleanError(run("export", "--model", "src/test/resources/serve/mnist-convnet", "--onnx", dir.resolve("no/such/x.onnx").toString()), 2, "no such folder");
+    }
+
+    @Test
     void summaryShowsTheTutorialNetwork() {
         Result r = run("summary");
         assertEquals(0, r.code());

@@ -201,6 +201,20 @@ public final class Sequential implements Model, AutoCloseable {
         return cpu.parts(x.shape().dim(0));
     }
 
+    /**
+     * Writes the model as ONNX ({@link dev.panamacnn.io.onnx.OnnxExport}: opset 17, NHWC input {@code input}, output
+     * {@code probabilities}), atomically; the graph is named {@code name}.
+     *
+     * @throws IllegalArgumentException naming the layer that has no ONNX form
+     */
+    public void exportOnnx(Path file, String name) throws IOException {
+        syncFromDevice();
+        dev.panamacnn.io.onnx.OnnxExport.write(network(), name, file);
+    }
+
+    /** {@link #exportOnnx(Path, String)} with the graph named {@code sequential}. */
+    public void exportOnnx(Path file) throws IOException { exportOnnx(file, "sequential"); }
+
     /** Saves {@code model.json} and {@code weights.bin} into {@code dir}, atomically. */
     public void save(Path dir) throws IOException {
         syncFromDevice();
