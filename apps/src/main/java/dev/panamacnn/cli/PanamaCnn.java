@@ -12,7 +12,7 @@ import java.nio.file.NoSuchFileException;
 /** The {@code panama-cnn} command line. */
 @Command(name = "panama-cnn", mixinStandardHelpOptions = true, versionProvider = PanamaCnn.Version.class,
         description = "Train and run convolutional networks on the JDK's Vector and FFM APIs.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, ServeCommand.class, ExportCommand.class, DevicesCommand.class, ShowCommand.class, ReportCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, ServeCommand.class, ExportCommand.class, ImportCommand.class, DevicesCommand.class, ShowCommand.class, ReportCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
 public final class PanamaCnn implements Runnable {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

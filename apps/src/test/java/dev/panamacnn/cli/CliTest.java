@@ -87,6 +87,17 @@ class CliTest {
     }
 
     @Test
+    void importsAPyTorchOnnxModel() throws Exception {
+        Path out = dir.resolve("imported");
+        Result r = run("import", "--onnx", "../engine/src/test/resources/fixtures/pytorch/mnist_cnn.onnx", "--save", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Note: the graph ends in logits"), r.out());
+        assertTrue(Files.exists(out.resolve("weights.bin")));
+        Path bad = Files.write(dir.resolve("bad.onnx"), new byte[] {1, 2, 3});
+        assertOneCleanError(run("import", "--onnx", bad.toString(), "--save", dir.resolve("x").toString()), 1, "bad.onnx", "not a valid ONNX file");
+    }
+
+    @Test
     void summaryShowsTheTutorialNetwork() {
         Result r = run("summary");
         assertEquals(0, r.code());

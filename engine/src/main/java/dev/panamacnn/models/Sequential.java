@@ -215,6 +215,52 @@ public final class Sequential implements Model, AutoCloseable {
     /** {@link #exportOnnx(Path, String)} with the graph named {@code sequential}. */
     public void exportOnnx(Path file) throws IOException { exportOnnx(file, "sequential"); }
 
+    /**
+     * The model an ONNX file describes ({@link dev.panamacnn.io.onnx.OnnxImport}: a chain of Conv, Gemm, pooling,
+     * BatchNormalization, activations ... as {@code torch.onnx.export} writes it), compiled with Adam and categorical
+     * cross-entropy (recompile to train it otherwise), its weights in place. It takes NHWC inputs.
+     *
+     * @throws ModelFormatException naming the file and the node that is not supported or not valid
+     */
+    public static Sequential fromOnnx(Path file) throws IOException {
+        long size = java.nio.file.Files.size(file);
+        if (size > Integer.MAX_VALUE - 64) throw new ModelFormatException(file, "is " + size + " bytes; at most 2 GiB are supported");
+        var r = dev.panamacnn.io.onnx.OnnxImport.read(file, java.nio.file.Files.readAllBytes(file));
+        Sequential m = new Sequential(r.layers().toArray(new Layer[0]));
+        try {
+            m.compile(new dev.panamacnn.optim.Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            m.close();
+            throw new ModelFormatException(file, "the graph does not make a valid model: " + e.getMessage());
+        }
+        MemorySegment p = m.parameters();
+        for (int i = 0; i < r.layers().size(); i++) {
+            long off = m.paramOffset(i);
+            var specs = r.layers().get(i).paramSpecs();
+            var w = r.weights().get(i);
+            if (w.size() != specs.size()) {
+                m.close();
+                throw new ModelFormatException(file, "layer " + r.layers().get(i).name() + ": " + w.size() + " weight tensors for " + specs.size() + " parameters");
+            }
+            for (int j = 0; j < specs.size(); j++) {
+                if (w.get(j).length != specs.get(j).size()) {
+                    m.close();
+                    throw new ModelFormatException(file, "layer " + r.layers().get(i).name() + "/" + specs.get(j).name() + ": " + w.get(j).length
+                            + " values for a tensor of shape " + specs.get(j).shape());
+                }
+                MemorySegment.copy(w.get(j), 0, p, java.lang.foreign.ValueLayout.JAVA_FLOAT, off * 4, w.get(j).length);
+                off += specs.get(j).size();
+            }
+        }
+        m.onnxNotes = r.notes();
+        return m;
+    }
+
+    private List<String> onnxNotes = List.of();
+
+    /** What {@link #fromOnnx} did that changes how the model is used (its input layout, an added softmax). */
+    public List<String> importNotes() { return onnxNotes; }
+
     /** Saves {@code model.json} and {@code weights.bin} into {@code dir}, atomically. */
     public void save(Path dir) throws IOException {
         syncFromDevice();
