@@ -93,6 +93,11 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("Note: the graph ends in logits"), r.out());
         assertTrue(Files.exists(out.resolve("weights.bin")));
+        Result k = run("import", "--keras-json", "../engine/src/test/resources/keras/mnist_convnet_keras3.json",
+                "--keras-weights", "../engine/src/test/resources/fixtures/keras/mnist_convnet.keras", "--save", dir.resolve("keras").toString());
+        assertEquals(0, k.code(), k.err());
+        assertTrue(k.out().contains("Total params: 34,826"), k.out());
+        assertOneCleanError(run("import", "--save", dir.resolve("y").toString()), 2, "give --onnx FILE, or --keras-json FILE with --keras-weights FILE");
         Path bad = Files.write(dir.resolve("bad.onnx"), new byte[] {1, 2, 3});
         assertOneCleanError(run("import", "--onnx", bad.toString(), "--save", dir.resolve("x").toString()), 1, "bad.onnx", "not a valid ONNX file");
     }

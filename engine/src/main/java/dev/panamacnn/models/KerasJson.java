@@ -35,7 +35,13 @@ public final class KerasJson {
      *
      * @throws LayerConfigException for anything not valid or not supported, naming the place
      */
-    public static List<Layer> layers(String source, String json) {
+    public static List<Layer> layers(String source, String json) { return parse(source, json).layers(); }
+
+    /** The layers and, for each, its Keras name (null for an InputLayer added for a model without one). */
+    public record Parsed(List<Layer> layers, List<String> names) {}
+
+    /** {@link #layers}, with the Keras layer names (which weight files are keyed by). */
+    public static Parsed parse(String source, String json) {
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -56,6 +62,7 @@ public final class KerasJson {
         JsonNode layers = config.isArray() ? config : config.path("layers");   // very old Keras wrote the list itself
         if (!layers.isArray() || layers.isEmpty()) throw new LayerConfigException(source + ": config.layers is missing or empty");
         List<Layer> out = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         int i = 0;
         for (JsonNode l : layers) {
             String name = l.path("config").path("name").asText("");
@@ -75,11 +82,13 @@ public final class KerasJson {
                 Shape s = buildShape(config, l);
                 if (s == null) throw new LayerConfigException(where + ": the model has no input shape (no InputLayer, batch_input_shape or build_input_shape)");
                 out.add(new InputLayer(s));
+                names.add(null);
             }
             out.add(LayerRegistry.fromConfig(where, lcls, l.path("config")));
+            names.add(name.isEmpty() ? null : name);
             i++;
         }
-        return out;
+        return new Parsed(out, names);
     }
 
     private static boolean hasInputShape(JsonNode c) {

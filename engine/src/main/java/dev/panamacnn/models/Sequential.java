@@ -294,6 +294,25 @@ public final class Sequential implements Model, AutoCloseable {
         return m;
     }
 
+    /**
+     * A Keras model: the architecture from {@code model.to_json()} ({@link #fromKerasJson(Path)}) and the weights
+     * Keras saved ({@link dev.panamacnn.io.keras.KerasWeights}: a Keras 3 {@code .weights.h5}, a {@code .keras}
+     * archive, or a Keras 2 {@code .h5}), compiled with {@code optimizer}, {@code loss} and {@code metrics}.
+     */
+    public static Sequential fromKeras(Path json, Path weights, Optimizer optimizer, Loss loss, Metric... metrics) throws IOException {
+        String text = java.nio.file.Files.readString(json);
+        KerasJson.Parsed p = KerasJson.parse(json.toString(), text);
+        Sequential m = new Sequential(p.layers().toArray(new Layer[0]));
+        try {
+            m.compile(optimizer, loss, metrics);
+            dev.panamacnn.io.keras.KerasWeights.load(weights, m.plan.layers(), p.names(), m.net);
+        } catch (IOException | RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
+    }
+
     /** Loads a model saved with {@link #save}, validated before anything is allocated; it predicts exactly as the saved one did. */
     public static Sequential load(Path dir) throws IOException {
         ModelIO.Saved s = ModelIO.read(dir);
