@@ -65,6 +65,23 @@ class KerasWeightsTest {
         }
     }
 
+    /** Randomly corrupted weight files never crash or hang the reader: a ModelFormatException naming the file, or a model. */
+    @Test
+    void corruptedFilesGetOneLine(@TempDir Path dir) throws Exception {
+        byte[] good = Files.readAllBytes(FIX.resolve("mnist_convnet.weights.h5"));
+        dev.panamacnn.runtime.Rng r = new dev.panamacnn.runtime.Rng(3);
+        for (int t = 0; t < 150; t++) {
+            byte[] b = t % 10 == 0 ? java.util.Arrays.copyOf(good, r.nextInt(good.length)) : good.clone();
+            if (t % 10 != 0) for (int k = 0; k < 6; k++) b[r.nextInt(2048)] = (byte) r.nextInt(256);   // the superblock and first objects
+            Path f = Files.write(dir.resolve("fuzz.weights.h5"), b);
+            try {
+                Sequential.fromKeras(JSONS.resolve("mnist_convnet_keras3.json"), f, new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY).close();
+            } catch (ModelFormatException e) {
+                assertTrue(e.getMessage().startsWith(f.toString()) && !e.getMessage().contains("\n"), e.getMessage());
+            }
+        }
+    }
+
     @Test
     void mismatchesAndBadFilesAreNamed(@TempDir Path dir) throws Exception {
         var e = assertThrows(ModelFormatException.class, () -> Sequential.fromKeras(JSONS.resolve("bn_gap_tfkeras2.json"), FIX.resolve("mnist_convnet.weights.h5"),
