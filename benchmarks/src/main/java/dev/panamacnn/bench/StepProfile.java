@@ -6,15 +6,23 @@ import dev.panamacnn.tensor.Tensor;
 import java.lang.foreign.Arena;
 
 /**
- * Where a training step's time goes, layer by layer: {@code StepProfile [batch] [threads] [steps]}.
+ * Where a training step's time goes, layer by layer: {@code StepProfile [batch] [threads] [steps] [MODEL_JSON]} (the
+ * tutorial network, or a Keras model JSON taking MNIST-shaped inputs, compiled with Adam).
  * Runs warm-up steps first, then profiles; a diagnostic, not a benchmark (use JMH for comparisons).
  */
 public final class StepProfile {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 128;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-        try (Arena arena = Arena.ofShared(); Sequential model = Batches.tutorialModel(threads)) {
+        Sequential m;
+        if (args.length > 3) {
+            m = Sequential.fromKerasJson(java.nio.file.Path.of(args[3])).threads(threads);
+            m.compile(new dev.panamacnn.optim.Adam(), dev.panamacnn.loss.Loss.CATEGORICAL_CROSSENTROPY, dev.panamacnn.loss.Metric.ACCURACY);
+        } else {
+            m = Batches.tutorialModel(threads);
+        }
+        try (Arena arena = Arena.ofShared(); Sequential model = m) {
             var data = Batches.random(arena, batch);
             Tensor x = data.x(), y = data.y();
             for (int i = 0; i < 60; i++) model.trainOnBatch(x, y);

@@ -38,8 +38,12 @@ public final class CpuBackend implements Backend {
     private long[][] fwdGroupNanos, bwdGroupNanos;
     private long optNanos, profiledSteps;
 
+    /** Whether a top-k metric is compiled in (decided once, not per step). */
+    private final boolean topK;
+
     public CpuBackend(Network net, int threads) {
         this.net = net;
+        this.topK = net.metrics().stream().anyMatch(dev.panamacnn.loss.Metric::topK);
         this.plan = net.plan();
         this.layers = plan.layers();
         this.threads = threads;
@@ -217,7 +221,7 @@ public final class CpuBackend implements Backend {
 
     private StepResult score(Buffers p, int n, boolean finite) {
         int classes = plan.outputSize(), tw = net.loss().targetWidth(classes);
-        boolean topK = net.metrics().stream().anyMatch(dev.panamacnn.loss.Metric::topK);
+        boolean topK = this.topK;
         double lossSum = 0;
         int correct = 0, inTopK = 0;
         MemorySegment out = p.output();

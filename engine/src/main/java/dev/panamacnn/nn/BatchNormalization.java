@@ -98,6 +98,9 @@ public final class BatchNormalization extends Layer {
         /** The last training forward's batch mean and 1 / sqrt(var + eps), per channel. */
         private final float[] mean = new float[c], invStd = new float[c];
         private final float[] dBeta = new float[c], dGamma = new float[c];
+        /** Per-call scratch, allocated once: the batch mean in double, the inference statistics, the affine terms, dx's factor. */
+        private final double[] m = new double[c];
+        private final float[] mm = new float[c], is = new float[c], sc = new float[c], sh = new float[c], k = new float[c];
 
         Cpu(CpuBinding b) {
             super(BatchNormalization.this.name(), b);
@@ -131,7 +134,7 @@ public final class BatchNormalization extends Layer {
                     java.util.Arrays.fill(partA[g], 0);
                     NormOps.channelSums(in, rowStart(s, g), rowStart(s, g + 1), c, null, partA[g]);
                 });
-                double[] m = new double[c];
+                java.util.Arrays.fill(m, 0);
                 for (int g = 0; g < groups; g++) for (int ch = 0; ch < c; ch++) m[ch] += partA[g][ch];
                 for (int ch = 0; ch < c; ch++) mean[ch] = (float) (m[ch] / rows);
                 ex.pool().forEach(groups, (g, wk) -> {
@@ -149,7 +152,6 @@ public final class BatchNormalization extends Layer {
                 }
                 normalize(s, in, out, mean, invStd);
             } else {
-                float[] mm = new float[c], is = new float[c];
                 for (int ch = 0; ch < c; ch++) {
                     mm[ch] = params.getAtIndex(F, meanOff + ch);
                     is[ch] = (float) (1 / Math.sqrt(params.getAtIndex(F, varOff + ch) + (double) epsilon));
@@ -159,7 +161,6 @@ public final class BatchNormalization extends Layer {
         }
 
         private void normalize(Step s, MemorySegment in, MemorySegment out, float[] m, float[] is) {
-            float[] sc = new float[c], sh = new float[c];
             for (int ch = 0; ch < c; ch++) { sc[ch] = gamma(ch) * is[ch]; sh[ch] = beta(ch) - m[ch] * sc[ch]; }
             ex.pool().forEach(s.groups(), (g, wk) -> NormOps.affine(in, out, rowStart(s, g), rowStart(s, g + 1), c, sc, sh));
         }
@@ -185,7 +186,6 @@ public final class BatchNormalization extends Layer {
             }
             if (dIn == null) return;
             // dx = gamma invstd / R (R dy - sum dy - xhat sum(dy xhat))
-            float[] k = new float[c];
             for (int ch = 0; ch < c; ch++) k[ch] = (float) ((double) gamma(ch) * invStd[ch] / rows);
             ex.pool().forEach(groups, (g, wk) -> NormOps.inputGradient(in, dOut, dIn, rowStart(s, g), rowStart(s, g + 1), c, rows,
                     mean, invStd, k, dBeta, dGamma));

@@ -35,6 +35,9 @@ public abstract class ElementwiseLayer extends Layer {
     @Override public CpuOp cpu(CpuBinding b) { return new Cpu(b); }
 
     private final class Cpu extends CpuOp {
+        /** Whether the layer gives the vector forms (asked once, at plan time). */
+        private final boolean vectorized = vf(FloatVector.zero(S)) != null && vdf(FloatVector.zero(S), FloatVector.zero(S)) != null;
+
         Cpu(CpuBinding b) { super(ElementwiseLayer.this.name(), b); }
 
         @Override public boolean groupwise() { return true; }
@@ -43,7 +46,7 @@ public abstract class ElementwiseLayer extends Layer {
             long per = outputShape().size();
             MemorySegment in = b.in(), out = b.out();
             long i = s.start() * per, e = s.end() * per;
-            if (VECTOR && vf(FloatVector.zero(S)) != null) {
+            if (VECTOR && vectorized) {
                 for (; i <= e - S.length(); i += S.length()) {
                     vf(FloatVector.fromMemorySegment(S, in, i * 4, ByteOrder.nativeOrder())).intoMemorySegment(out, i * 4, ByteOrder.nativeOrder());
                 }
@@ -60,7 +63,7 @@ public abstract class ElementwiseLayer extends Layer {
             long per = outputShape().size();
             MemorySegment in = b.in(), dOut = b.dOut(), dIn = b.dIn();
             long i = s.start() * per, e = s.end() * per;
-            if (VECTOR && vdf(FloatVector.zero(S), FloatVector.zero(S)) != null) {
+            if (VECTOR && vectorized) {
                 for (; i <= e - S.length(); i += S.length()) {
                     vdf(FloatVector.fromMemorySegment(S, in, i * 4, ByteOrder.nativeOrder()), FloatVector.fromMemorySegment(S, dOut, i * 4, ByteOrder.nativeOrder()))
                             .intoMemorySegment(dIn, i * 4, ByteOrder.nativeOrder());

@@ -12,7 +12,8 @@ import static dev.panamacnn.ops.Vec.S;
 /**
  * Per-channel passes of a normalization over {@code rows x c} row-major data (NHWC pixels by channels), vectorized
  * over channels: float vector sums over blocks of {@link #BLOCK} rows, each block's sums added into double
- * accumulators in row order (so long sums keep their precision and the order is fixed by the rows alone).
+ * accumulators in row order (so long sums keep their precision and the order is fixed by the rows alone). Nothing is
+ * allocated.
  */
 public final class NormOps {
     private NormOps() {}
@@ -24,7 +25,6 @@ public final class NormOps {
 
     /** {@code sum[ch] += sum over rows [r0, r1) of x[r, ch]} (or of {@code (x - mean)^2} when {@code mean != null}). */
     public static void channelSums(MemorySegment x, long r0, long r1, int c, float[] mean, double[] sum) {
-        float[] lanes = new float[L];
         for (int ch = 0; ch < c; ch += L) {
             VectorMask<Float> m = mask(ch, c);
             FloatVector mv = mean == null ? null : FloatVector.fromArray(S, mean, ch, m);
@@ -35,8 +35,7 @@ public final class NormOps {
                     FloatVector v = FloatVector.fromMemorySegment(S, x, (r * c + ch) * 4, NO, m);
                     if (mv != null) { v = v.sub(mv); acc = v.fma(v, acc); } else acc = acc.add(v);
                 }
-                acc.intoArray(lanes, 0);
-                for (int k = 0; k < L && ch + k < c; k++) sum[ch + k] += lanes[k];
+                for (int k = 0; k < L && ch + k < c; k++) sum[ch + k] += acc.lane(k);
             }
         }
     }
@@ -56,7 +55,6 @@ public final class NormOps {
     /** {@code dBeta[ch] += sum dy}, {@code dGamma[ch] += sum dy (x - mean) invStd} over rows {@code [r0, r1)}. */
     public static void gradientSums(MemorySegment x, MemorySegment dy, long r0, long r1, int c, float[] mean, float[] invStd,
                                     double[] dBeta, double[] dGamma) {
-        float[] lb = new float[L], lg = new float[L];
         for (int ch = 0; ch < c; ch += L) {
             VectorMask<Float> m = mask(ch, c);
             FloatVector mv = FloatVector.fromArray(S, mean, ch, m), iv = FloatVector.fromArray(S, invStd, ch, m);
@@ -70,9 +68,7 @@ public final class NormOps {
                     ab = ab.add(g);
                     ag = g.fma(xh, ag);
                 }
-                ab.intoArray(lb, 0);
-                ag.intoArray(lg, 0);
-                for (int k = 0; k < L && ch + k < c; k++) { dBeta[ch + k] += lb[k]; dGamma[ch + k] += lg[k]; }
+                for (int k = 0; k < L && ch + k < c; k++) { dBeta[ch + k] += ab.lane(k); dGamma[ch + k] += ag.lane(k); }
             }
         }
     }
