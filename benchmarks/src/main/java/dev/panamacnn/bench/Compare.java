@@ -46,12 +46,13 @@ public final class Compare {
             t0 = System.nanoTime();
             for (int r = 0; r < 2; r++) model.predict(test.x(), 1000);
             double inf1000 = 2.0 * test.size() / ((System.nanoTime() - t0) / 1e9);
-            // inference, batch 1: one image at a time
-            for (int i = 0; i < 200; i++) model.predict(test.slice(i, 1).x(), 1);
-            int n1 = 1000;
-            t0 = System.nanoTime();
-            for (int i = 0; i < n1; i++) model.predict(test.slice(i, 1).x(), 1);
-            double inf1 = n1 / ((System.nanoTime() - t0) / 1e9);
+            // inference, batch 1: one image at a time, warmed and timed by the clock (InferCompare.rate)
+            Dataset[] singles = new Dataset[1000];
+            for (int i = 0; i < singles.length; i++) singles[i] = test.slice(i, 1);
+            int[] next = {0};
+            Runnable single = () -> model.predict(singles[next[0]++ % singles.length].x(), 1);
+            InferCompare.rate(single, 1, 2.0);
+            double inf1 = InferCompare.rate(single, 1, 2.0);
             long rssKb = -1;
             for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (l.startsWith("VmHWM:")) rssKb = Long.parseLong(l.replaceAll("[^0-9]", ""));

@@ -94,7 +94,7 @@ public final class CpuBackend implements Backend {
             ops = new CpuOp[n];
             for (int i = 0; i < n; i++) {
                 ops[i] = layers.get(i).isView() ? null : layers.get(i).cpu(new CpuBinding(exec, arena, capacity, net.parameters(), net.gradients(),
-                        plan.paramOffset(i), this, i, plan.needsInputGradient(i), i == n - 1));
+                        plan.paramOffset(i), this, i, plan.needsInputGradient(i), i == n - 1, net.weightsVersion()));
             }
             int p = 0, real = 0;
             while (p < n && (ops[p] == null || ops[p].groupwise())) {
@@ -297,7 +297,8 @@ public final class CpuBackend implements Backend {
     @Override public void predict(int n, MemorySegment out) {
         Buffers p = current();
         checkBatch(p, n);
-        forward(p, Step.of(n, false, net.optimizer().iterations()));
+        forward(p, Step.predict(n, net.optimizer().iterations()));
+        if (fwdNanos != null) profiledSteps++;
         MemorySegment.copy(p.output(), 0, out, 0, (long) n * plan.outputSize() * 4);
     }
 
@@ -346,7 +347,7 @@ public final class CpuBackend implements Backend {
     /** Mean milliseconds per training step spent in each layer and the optimizer since {@link #enableProfiling()}. */
     public String profile() {
         if (fwdNanos == null) return "profiling is off";
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-18s %10s %10s  (ms per step, %d steps)%n", "layer", "forward", "backward", profiledSteps));
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-18s %10s %10s  (ms per step or predict call, %d)%n", "layer", "forward", "backward", profiledSteps));
         double st = Math.max(1, profiledSteps) * 1e6, tf = 0, tb = 0;
         for (int i = 0; i < layers.size(); i++) {
             double f = fwdNanos[i], b = bwdNanos[i];

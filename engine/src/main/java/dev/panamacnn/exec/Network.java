@@ -103,8 +103,17 @@ public final class Network implements AutoCloseable {
     public long seed() { return seed; }
     public long paramCount() { return plan.paramCount(); }
 
-    /** The parameter segment: every layer's tensors in layer order ({@link Plan#params()}). */
-    public MemorySegment parameters() { return params; }
+    private final dev.panamacnn.runtime.WeightsVersion weightsVersion = new dev.panamacnn.runtime.WeightsVersion();
+
+    /**
+     * The parameter segment: every layer's tensors in layer order ({@link Plan#params()}). Whoever asks for it may
+     * write into it, so each call moves the {@linkplain #weightsVersion() weights version} on; code that keeps the
+     * segment and writes into it later calls {@code weightsVersion().bump()} after writing.
+     */
+    public MemorySegment parameters() { weightsVersion.bump(); return params; }
+
+    /** The weights version, for caches derived from the weights; reading it changes nothing. */
+    public dev.panamacnn.runtime.WeightsVersion weightsVersion() { return weightsVersion; }
 
     /** The gradient segment, same layout. */
     public MemorySegment gradients() { return grads; }

@@ -129,8 +129,16 @@ public final class Sequential implements Model, AutoCloseable {
     /** Brings the host parameters and optimizer state up to date from the backend. */
     public void syncFromDevice() { backend().pullState(); }
 
-    /** The whole parameter segment (every layer's kernel, then bias); call {@link #syncFromDevice()} first on a device. */
+    /**
+     * The whole parameter segment (every layer's kernel, then bias), live: writes into it change the model. Call
+     * {@link #syncFromDevice()} first on a device. {@code predict} caches kernels it packs for small batches until the
+     * weights change; each call of this method counts as a change, so code that keeps the segment and writes into
+     * it later calls {@link #weightsChanged()} before the next {@code predict}.
+     */
     public MemorySegment parameters() { return network().parameters(); }
+
+    /** Says the weights were written through a kept {@link #parameters()} segment (drops predict's packed-kernel caches). */
+    public void weightsChanged() { network().weightsVersion().bump(); }
 
     /** The gradient segment of the last training step (same layout as {@link #parameters()}). */
     public MemorySegment gradients() { return network().gradients(); }

@@ -208,6 +208,7 @@ public final class Conv2D extends Layer {
             }
             partials = Tensor.allocateFloats(arena, (long) groups(batch) * per);
             packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, filters));
+            packedVersion = -1;
             packedWT = Tensor.allocateFloats(arena, Gemm.packedSize(filters, k));
             packRows = new float[Gemm.packRowsSize(filters)];
             if (activation.derivativeNeedsInput()) preact = Tensor.allocateFloats(arena, (long) batch * oh * ow * filters);
@@ -322,8 +323,14 @@ public final class Conv2D extends Layer {
 
         @Override public boolean groupwise() { return true; }
 
+        /** The weights version {@code packedW} was made at in a predict call, or -1 (training repacks every step). */
+        private long packedVersion = -1;
+
         @Override public void beforeForward(Step st) {
+            long v = b.weightsVersion().get();
+            if (st.frozen() && packedVersion == v) return;   // predict: the kernel has not changed since it was packed
             Gemm.packB(false, k, filters, params, paramOffset, filters, packedW);   // once, shared by every group
+            packedVersion = st.frozen() ? v : -1;
         }
 
         @Override public void forwardGroup(Step st) {

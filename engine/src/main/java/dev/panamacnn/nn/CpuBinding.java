@@ -1,5 +1,6 @@
 package dev.panamacnn.nn;
 
+import dev.panamacnn.runtime.WeightsVersion;
 import dev.panamacnn.ops.Exec;
 
 import java.lang.foreign.Arena;
@@ -13,11 +14,12 @@ import java.lang.foreign.MemorySegment;
  *
  * @param inputGradient whether the backward pass must produce the input gradient (false for the first layer with
  *     parameters or work: nothing needs the gradient w.r.t. the model's input)
+ * @param weightsVersion the model's weights version, for caches derived from the weights (see {@link Step#frozen()})
  * @param preActivation whether the output gradient the backward pass gets is w.r.t. the pre-activation (the last
  *     layer: its softmax is fused with the cross-entropy)
  */
 public record CpuBinding(Exec exec, Arena arena, int capacity, MemorySegment params, MemorySegment grads, long paramOffset,
-                         Buffers buffers, int index, boolean inputGradient, boolean preActivation) {
+                         Buffers buffers, int index, boolean inputGradient, boolean preActivation, WeightsVersion weightsVersion) {
 
     /** The plan's buffers by layer index. */
     public interface Buffers {

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.panamacnn.activations.Activation;
 import dev.panamacnn.ops.ActivationOps;
 import dev.panamacnn.ops.Gemm;
+import dev.panamacnn.ops.Gemv;
 import dev.panamacnn.ops.Vec;
+import dev.panamacnn.runtime.Flags;
 import dev.panamacnn.tensor.Shape;
 
 import java.lang.foreign.MemorySegment;
@@ -106,6 +108,7 @@ public final class Dense extends Layer {
             int n = s.n();
             MemorySegment x = b.in(), out = b.out();
             long kOff = paramOffset, bOff = paramOffset + (long) in * units;
+            if (n <= Flags.GEMV_ROWS && preact == null) { forwardFew(s, n, x, out, kOff, bOff); return; }
             Gemm.gemm(ex.pool(), ex.gemmScratch(), false, false, n, units, in, x, 0, in, params, kOff, units, false, out, 0, units);
             int chunks = (n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
             ex.pool().forEach(chunks, (ch, wk) -> {
@@ -119,6 +122,78 @@ public final class Dense extends Layer {
                     }
                 }
             });
+        }
+
+        /**
+         * For predict on few samples: the kernel as {@link Gemv#BLOCK}-column blocks, each contiguous ({@code in x BLOCK}),
+         * the last one zero-padded; made once per weights version. The last block's padded results go to {@code tail}.
+         */
+        private MemorySegment packed, tail;
+        private long packedVersion = -1;
+
+        /**
+         * A few samples (a batch of 1 for latency): the kernel streamed once by {@link Gemv} (the same sums as the
+         * GEMM), its column blocks split between the threads when there are enough of them to pay for the hand-off,
+         * bias and activation applied by whichever thread made the columns. In {@code predict} ({@link Step#frozen})
+         * the kernel is read from the packed copy: in place, a kernel of 1000 units has rows 4000 bytes apart, so
+         * half of the vector loads straddle two cache lines and a ragged last block runs as single-vector chains;
+         * packed, every load is aligned and every block has eight independent FMA chains (docs/performance.md).
+         */
+        private void forwardFew(Step s, int n, MemorySegment x, MemorySegment out, long kOff, long bOff) {
+            int blocks = (units + Gemv.BLOCK - 1) / Gemv.BLOCK;
+            boolean usePacked = s.frozen() && Flags.GEMV_PACK;
+            if (usePacked) pack(kOff, blocks);
+            int parts = Math.min(ex.pool().threads(), blocks / 2);
+            if (parts <= 1 || !Flags.GEMV_SPLIT || activation == Activation.SOFTMAX) {
+                columns(n, x, out, kOff, 0, blocks, usePacked);
+                ActivationOps.biasActivationForward(out, 0, n, units, useBias ? params : null, bOff, activation);
+                return;
+            }
+            ex.pool().forEach(parts, (p, wk) -> {
+                int b0 = (int) ((long) p * blocks / parts), b1 = (int) ((long) (p + 1) * blocks / parts);
+                columns(n, x, out, kOff, b0, b1, usePacked);
+                int j0 = b0 * Gemv.BLOCK, j1 = Math.min(units, b1 * Gemv.BLOCK);
+                for (int r = 0; r < n; r++) {
+                    ActivationOps.biasActivationColumns(out, (long) r * units, j0, j1, useBias ? params : null, bOff, activation);
+                }
+            });
+        }
+
+        /** The output columns of blocks {@code [b0, b1)}: from the packed copy when asked, else in place. */
+        private void columns(int n, MemorySegment x, MemorySegment out, long kOff, int b0, int b1, boolean usePacked) {
+            if (!usePacked) {
+                Gemv.gemv(n, in, b0 * Gemv.BLOCK, Math.min(units, b1 * Gemv.BLOCK), x, 0, in, params, kOff, units, false, out, 0, units);
+                return;
+            }
+            for (int blk = b0; blk < b1; blk++) {
+                long src = (long) blk * in * Gemv.BLOCK;
+                int j = blk * Gemv.BLOCK, w = Math.min(Gemv.BLOCK, units - j);
+                if (w == Gemv.BLOCK) {
+                    Gemv.gemv(n, in, 0, Gemv.BLOCK, x, 0, in, packed, src, Gemv.BLOCK, false, out, j, units);
+                } else {
+                    Gemv.gemv(n, in, 0, Gemv.BLOCK, x, 0, in, packed, src, Gemv.BLOCK, false, tail, 0, Gemv.BLOCK);
+                    for (int r = 0; r < n; r++) MemorySegment.copy(tail, (long) r * Gemv.BLOCK * 4, out, ((long) r * units + j) * 4, w * 4L);
+                }
+            }
+        }
+
+        /** Makes the packed copy of the kernel, if the weights changed since it was made. */
+        private void pack(long kOff, int blocks) {
+            long v = b.weightsVersion().get();
+            if (packed != null && packedVersion == v) return;
+            if (packed == null) {
+                packed = dev.panamacnn.tensor.Tensor.allocateFloats(b.arena(), (long) blocks * in * Gemv.BLOCK);
+                tail = dev.panamacnn.tensor.Tensor.allocateFloats(b.arena(), (long) Flags.GEMV_ROWS * Gemv.BLOCK);
+            }
+            for (int blk = 0; blk < blocks; blk++) {
+                int w = Math.min(Gemv.BLOCK, units - blk * Gemv.BLOCK);
+                for (int kk = 0; kk < in; kk++) {
+                    long d = ((long) blk * in + kk) * Gemv.BLOCK * 4;
+                    MemorySegment.copy(params, (kOff + (long) kk * units + (long) blk * Gemv.BLOCK) * 4, packed, d, w * 4L);
+                    if (w < Gemv.BLOCK) packed.asSlice(d + w * 4L, (long) (Gemv.BLOCK - w) * 4).fill((byte) 0);
+                }
+            }
+            packedVersion = v;
         }
 
         @Override public void backward(Step s) {

@@ -43,6 +43,30 @@ public final class ActivationOps {
         }
     }
 
+    /**
+     * Bias and an element-wise activation (not softmax) on columns {@code [j0, j1)} of one row at {@code row}: the same
+     * arithmetic as {@link #biasActivationForward} on those elements, for work split by columns.
+     */
+    public static void biasActivationColumns(MemorySegment y, long row, int j0, int j1, MemorySegment bias, long biasOff, Activation act) {
+        if (act == Activation.SOFTMAX) throw new IllegalArgumentException("softmax is row-wise");
+        int c = j0;
+        if (act == Activation.RELU || act == Activation.LINEAR) {
+            FloatVector zero = FloatVector.zero(S);
+            for (; c <= j1 - L; c += L) {
+                long yb = (row + c) * 4;
+                FloatVector v = FloatVector.fromMemorySegment(S, y, yb, NO);
+                if (bias != null) v = v.add(FloatVector.fromMemorySegment(S, bias, (biasOff + c) * 4, NO));
+                if (act == Activation.RELU) v = v.max(zero);
+                v.intoMemorySegment(y, yb, NO);
+            }
+        }
+        for (; c < j1; c++) {
+            float v = y.getAtIndex(F, row + c);
+            if (bias != null) v += bias.getAtIndex(F, biasOff + c);
+            y.setAtIndex(F, row + c, scalar(act, v));
+        }
+    }
+
     /** The activation of one value (softmax is row-wise and handled by the caller). */
     public static float scalar(Activation act, float v) {
         return switch (act) {

@@ -15,6 +15,15 @@ public final class Flags {
     /** {@code -Dpanamacnn.directB=false}: always pack B in the GEMM, even where it can be read in place. */
     public static final boolean DIRECT_B = !"false".equals(System.getProperty("panamacnn.directB"));
 
+    /** {@code -Dpanamacnn.gemvRows=N}: dense layers on batches of up to N samples use the GEMV path (0 turns it off; default 4). */
+    public static final int GEMV_ROWS = Integer.getInteger("panamacnn.gemvRows", 4);
+
+    /** {@code -Dpanamacnn.gemvPack=false}: predict's GEMV path reads dense kernels in place instead of from a packed copy. */
+    public static final boolean GEMV_PACK = !"false".equals(System.getProperty("panamacnn.gemvPack"));
+
+    /** {@code -Dpanamacnn.gemvSplit=false}: the GEMV path stays on the calling thread instead of splitting columns between threads. */
+    public static final boolean GEMV_SPLIT = !"false".equals(System.getProperty("panamacnn.gemvSplit"));
+
     /** {@code -Dpanamacnn.fusion=false}: the CPU backend runs a first convolution and its pooling as two layers. */
     public static final boolean FUSION = !"false".equals(System.getProperty("panamacnn.fusion"));
 

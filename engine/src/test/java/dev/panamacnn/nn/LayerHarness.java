@@ -37,7 +37,7 @@ public final class LayerHarness implements AutoCloseable, CpuBinding.Buffers {
         out = Tensor.allocateFloats(arena, (long) n * outSize);
         dOut = Tensor.allocateFloats(arena, (long) n * outSize);
         dIn = Tensor.allocateFloats(arena, (long) n * inSize);
-        op = layer.cpu(new CpuBinding(exec, arena, n, params, grads, 0, this, 1, true, last));
+        op = layer.cpu(new CpuBinding(exec, arena, n, params, grads, 0, this, 1, true, last, new dev.panamacnn.runtime.WeightsVersion()));
         if (op != null) op.allocate();
         Rng r = new Rng(seed);
         for (int i = 0; i < paramCount; i++) params.setAtIndex(F, i, (float) (r.nextGaussian() * 0.5));

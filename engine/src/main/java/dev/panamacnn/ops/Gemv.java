@@ -1,0 +1,138 @@
+package dev.panamacnn.ops;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.panamacnn.ops.Gemm.F;
+import static dev.panamacnn.ops.Gemm.KC;
+import static dev.panamacnn.ops.Gemm.L;
+import static dev.panamacnn.ops.Gemm.NO;
+import static dev.panamacnn.ops.Gemm.S;
+
+/**
+ * {@code C = A * B} for a few rows of A (a dense layer on a batch of 1 to a few samples): B ({@code k x n},
+ * row-major, a layer's kernel) is streamed once, in place, with no packing, and each output vector is a chain of
+ * FMAs over k with the row's element broadcast. There is no register tile over rows, so none of the FMAs are
+ * wasted on padding rows, which the GEMM's smallest tile (6 rows) spends on a single sample.
+ *
+ * <p>The operation order per element is the GEMM's ({@link Gemm}): K in blocks of {@link Gemm#KC}, each block
+ * summed from zero by {@code fma(b, a, acc)} in k order, the block's sum then added onto C. So
+ * {@code gemv} and {@code Gemm.gemm} give the same bits, and a caller may pick either by speed.
+ *
+ * <p>Columns are split by the caller ({@code j0, j1}) for threads; each column's result does not depend on the split.
+ */
+public final class Gemv {
+    private Gemv() {}
+
+    /** Columns per register block: eight vectors, enough independent FMA chains to cover the FMA latency. */
+    public static final int BLOCK = 8 * L;
+
+    /**
+     * {@code C[i, j0:j1] (+)= A[i, :] * B[:, j0:j1]} for rows {@code i < m}; A row-major ({@code lda}), B row-major
+     * ({@code ldb}), C row-major ({@code ldc}); offsets in floats.
+     */
+    public static void gemv(int m, int k, int j0, int j1, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                            boolean accumulate, MemorySegment c, long cOff, int ldc) {
+        if (m <= 0 || j1 <= j0) return;
+        if (k <= 0) {
+            if (!accumulate) for (int i = 0; i < m; i++) c.asSlice((cOff + (long) i * ldc + j0) * 4, (long) (j1 - j0) * 4).fill((byte) 0);
+            return;
+        }
+        if (!Gemm.VECTOR) { scalar(m, k, j0, j1, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc); return; }
+        long ldbB = (long) ldb * 4;
+        int j = j0;
+        for (; j + BLOCK <= j1; j += BLOCK) {
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean acc = accumulate || pc > 0;
+                for (int i = 0; i < m; i++) {
+                    block8(a, (aOff + (long) i * lda + pc) * 4, b, (bOff + (long) pc * ldb + j) * 4, ldbB, kc, c, (cOff + (long) i * ldc + j) * 4, acc);
+                }
+            }
+        }
+        for (; j < j1; j += L) {
+            int w = Math.min(L, j1 - j);
+            VectorMask<Float> mask = w == L ? S.maskAll(true) : S.indexInRange(0, w);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean acc = accumulate || pc > 0;
+                for (int i = 0; i < m; i++) {
+                    block1(a, (aOff + (long) i * lda + pc) * 4, b, (bOff + (long) pc * ldb + j) * 4, ldbB, kc, c, (cOff + (long) i * ldc + j) * 4, acc, mask);
+                }
+            }
+        }
+    }
+
+    /** Eight output vectors of one row over one K block. (Stores inline, as in Gemm's kernels, so C2 keeps the accumulators in registers.) */
+    static void block8(MemorySegment a, long aByte, MemorySegment b, long bByte, long ldbB, int kc, MemorySegment c, long cByte, boolean acc) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        FloatVector c4 = FloatVector.zero(S), c5 = FloatVector.zero(S), c6 = FloatVector.zero(S), c7 = FloatVector.zero(S);
+        long bo = bByte, ao = aByte;
+        for (int kk = 0; kk < kc; kk++) {
+            FloatVector x = FloatVector.broadcast(S, a.get(F, ao));
+            c0 = FloatVector.fromMemorySegment(S, b, bo, NO).fma(x, c0);
+            c1 = FloatVector.fromMemorySegment(S, b, bo + L * 4L, NO).fma(x, c1);
+            c2 = FloatVector.fromMemorySegment(S, b, bo + 2 * L * 4L, NO).fma(x, c2);
+            c3 = FloatVector.fromMemorySegment(S, b, bo + 3 * L * 4L, NO).fma(x, c3);
+            c4 = FloatVector.fromMemorySegment(S, b, bo + 4 * L * 4L, NO).fma(x, c4);
+            c5 = FloatVector.fromMemorySegment(S, b, bo + 5 * L * 4L, NO).fma(x, c5);
+            c6 = FloatVector.fromMemorySegment(S, b, bo + 6 * L * 4L, NO).fma(x, c6);
+            c7 = FloatVector.fromMemorySegment(S, b, bo + 7 * L * 4L, NO).fma(x, c7);
+            ao += 4;
+            bo += ldbB;
+        }
+        long v = L * 4L;
+        if (acc) {
+            c0 = c0.add(FloatVector.fromMemorySegment(S, c, cByte, NO));
+            c1 = c1.add(FloatVector.fromMemorySegment(S, c, cByte + v, NO));
+            c2 = c2.add(FloatVector.fromMemorySegment(S, c, cByte + 2 * v, NO));
+            c3 = c3.add(FloatVector.fromMemorySegment(S, c, cByte + 3 * v, NO));
+            c4 = c4.add(FloatVector.fromMemorySegment(S, c, cByte + 4 * v, NO));
+            c5 = c5.add(FloatVector.fromMemorySegment(S, c, cByte + 5 * v, NO));
+            c6 = c6.add(FloatVector.fromMemorySegment(S, c, cByte + 6 * v, NO));
+            c7 = c7.add(FloatVector.fromMemorySegment(S, c, cByte + 7 * v, NO));
+        }
+        c0.intoMemorySegment(c, cByte, NO);
+        c1.intoMemorySegment(c, cByte + v, NO);
+        c2.intoMemorySegment(c, cByte + 2 * v, NO);
+        c3.intoMemorySegment(c, cByte + 3 * v, NO);
+        c4.intoMemorySegment(c, cByte + 4 * v, NO);
+        c5.intoMemorySegment(c, cByte + 5 * v, NO);
+        c6.intoMemorySegment(c, cByte + 6 * v, NO);
+        c7.intoMemorySegment(c, cByte + 7 * v, NO);
+    }
+
+    /** One (possibly partial) output vector of one row over one K block. */
+    static void block1(MemorySegment a, long aByte, MemorySegment b, long bByte, long ldbB, int kc, MemorySegment c, long cByte, boolean acc,
+                       VectorMask<Float> mask) {
+        FloatVector c0 = FloatVector.zero(S);
+        long bo = bByte, ao = aByte;
+        for (int kk = 0; kk < kc; kk++) {
+            c0 = FloatVector.fromMemorySegment(S, b, bo, NO, mask).fma(FloatVector.broadcast(S, a.get(F, ao)), c0);
+            ao += 4;
+            bo += ldbB;
+        }
+        if (acc) c0 = c0.add(FloatVector.fromMemorySegment(S, c, cByte, NO, mask));
+        c0.intoMemorySegment(c, cByte, NO, mask);
+    }
+
+    /** The same arithmetic without the Vector API ({@code -Dpanamacnn.vector=false}). */
+    static void scalar(int m, int k, int j0, int j1, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                       boolean accumulate, MemorySegment c, long cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = j0; j < j1; j++) {
+                long co = cOff + (long) i * ldc + j;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    float s = 0;
+                    for (int kk = 0; kk < kc; kk++) {
+                        s = Math.fma(b.getAtIndex(F, bOff + (long) (pc + kk) * ldb + j), a.getAtIndex(F, aOff + (long) i * lda + pc + kk), s);
+                    }
+                    c.setAtIndex(F, co, accumulate || pc > 0 ? s + c.getAtIndex(F, co) : s);
+                }
+            }
+        }
+    }
+}
