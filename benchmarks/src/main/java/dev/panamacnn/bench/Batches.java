@@ -16,6 +16,17 @@ import java.lang.foreign.Arena;
 final class Batches {
     private Batches() {}
 
+    /**
+     * The model a benchmark runs: the tutorial network, or the Keras model JSON at {@code json} (MNIST-shaped inputs),
+     * compiled with Adam and categorical cross-entropy.
+     */
+    static Sequential model(String json, int threads) throws java.io.IOException {
+        if (json == null) return tutorialModel(threads);
+        Sequential m = Sequential.fromKerasJson(java.nio.file.Path.of(json)).threads(threads);
+        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+        return m;
+    }
+
     static Sequential tutorialModel(int threads) {
         Sequential model = Models.kerasMnistTutorial().seed(1).threads(threads);
         model.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);

@@ -21,13 +21,7 @@ public final class Compare {
         int steps = Integer.parseInt(args[1]), threads = Integer.parseInt(args[2]);
         Mnist mnist = Mnist.load(data, false, w -> {});
         Dataset train = mnist.train(), test = mnist.test();
-        Sequential m;
-        if (args.length > 3) {
-            m = Sequential.fromKerasJson(Path.of(args[3])).threads(threads);
-            m.compile(new dev.panamacnn.optim.Adam(), dev.panamacnn.loss.Loss.CATEGORICAL_CROSSENTROPY, dev.panamacnn.loss.Metric.ACCURACY);
-        } else {
-            m = Batches.tutorialModel(threads);
-        }
+        Sequential m = Batches.model(args.length > 3 ? args[3] : null, threads);
         try (Sequential model = m) {
             int batch = 128, warm = 30;
             int perEpoch = train.size() / batch;

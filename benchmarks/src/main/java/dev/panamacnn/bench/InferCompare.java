@@ -38,13 +38,7 @@ public final class InferCompare {
         if (!engine.equals("panama-cnn") && !engine.equals("onnxruntime")) throw new IllegalArgumentException("engine: panama-cnn or onnxruntime, got " + engine);
         Mnist mnist = Mnist.load(data, false, w -> {});
         Dataset train = mnist.train(), test = mnist.test();
-        Sequential m;
-        if (args.length > 3) {
-            m = Sequential.fromKerasJson(Path.of(args[3])).threads(threads);
-            m.compile(new dev.panamacnn.optim.Adam(), dev.panamacnn.loss.Loss.CATEGORICAL_CROSSENTROPY, dev.panamacnn.loss.Metric.ACCURACY);
-        } else {
-            m = Batches.tutorialModel(threads);
-        }
+        Sequential m = Batches.model(args.length > 3 ? args[3] : null, threads);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (Sequential model = m; OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             for (int i = 0; i < 100; i++) {

@@ -15,13 +15,7 @@ public final class InferProfile {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
         int calls = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
-        Sequential m;
-        if (args.length > 3) {
-            m = Sequential.fromKerasJson(java.nio.file.Path.of(args[3])).threads(threads);
-            m.compile(new dev.panamacnn.optim.Adam(), dev.panamacnn.loss.Loss.CATEGORICAL_CROSSENTROPY, dev.panamacnn.loss.Metric.ACCURACY);
-        } else {
-            m = Batches.tutorialModel(threads);
-        }
+        Sequential m = Batches.model(args.length > 3 ? args[3] : null, threads);
         try (Arena arena = Arena.ofShared(); Sequential model = m) {
             Tensor x = Batches.random(arena, batch).x();
             for (int i = 0; i < calls; i++) model.predict(x, batch);

@@ -15,13 +15,7 @@ public final class StepProfile {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 128;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-        Sequential m;
-        if (args.length > 3) {
-            m = Sequential.fromKerasJson(java.nio.file.Path.of(args[3])).threads(threads);
-            m.compile(new dev.panamacnn.optim.Adam(), dev.panamacnn.loss.Loss.CATEGORICAL_CROSSENTROPY, dev.panamacnn.loss.Metric.ACCURACY);
-        } else {
-            m = Batches.tutorialModel(threads);
-        }
+        Sequential m = Batches.model(args.length > 3 ? args[3] : null, threads);
         try (Arena arena = Arena.ofShared(); Sequential model = m) {
             var data = Batches.random(arena, batch);
             Tensor x = data.x(), y = data.y();

@@ -149,15 +149,24 @@ public final class Dense extends Layer {
                 ActivationOps.biasActivationForward(out, 0, n, units, useBias ? params : null, bOff, activation);
                 return;
             }
-            ex.pool().forEach(parts, (p, wk) -> {
-                int b0 = (int) ((long) p * blocks / parts), b1 = (int) ((long) (p + 1) * blocks / parts);
-                columns(n, x, out, kOff, b0, b1, usePacked);
-                int j0 = b0 * Gemv.BLOCK, j1 = Math.min(units, b1 * Gemv.BLOCK);
-                for (int r = 0; r < n; r++) {
-                    ActivationOps.biasActivationColumns(out, (long) r * units, j0, j1, useBias ? params : null, bOff, activation);
-                }
-            });
+            fewN = n; fewParts = parts; fewPacked = usePacked;
+            ex.pool().forEach(parts, fewPart);
         }
+
+        /** One thread's share of a split GEMV call (a field, so the call allocates no lambda); the call's state is in the few* fields. */
+        private int fewN, fewParts;
+        private boolean fewPacked;
+        private final dev.panamacnn.runtime.Parallel.Body fewPart = (p, wk) -> {
+            int blocks = (units + Gemv.BLOCK - 1) / Gemv.BLOCK, n = fewN, parts = fewParts;
+            long kOff = paramOffset, bOff = paramOffset + (long) in * units;
+            MemorySegment out = b.out();
+            int b0 = (int) ((long) p * blocks / parts), b1 = (int) ((long) (p + 1) * blocks / parts);
+            columns(n, b.in(), out, kOff, b0, b1, fewPacked);
+            int j0 = b0 * Gemv.BLOCK, j1 = Math.min(units, b1 * Gemv.BLOCK);
+            for (int r = 0; r < n; r++) {
+                ActivationOps.biasActivationColumns(out, (long) r * units, j0, j1, useBias ? params : null, bOff, activation);
+            }
+        };
 
         /** The output columns of blocks {@code [b0, b1)}: from the packed copy when asked, else in place. */
         private void columns(int n, MemorySegment x, MemorySegment out, long kOff, int b0, int b1, boolean usePacked) {

@@ -23,22 +23,7 @@ public final class ActivationOps {
                                              MemorySegment bias, long biasOff, Activation act) {
         for (int r = 0; r < rows; r++) {
             long row = off + (long) r * cols;
-            int c = 0;
-            if (act == Activation.RELU || act == Activation.LINEAR || act == Activation.SOFTMAX) {
-                FloatVector zero = FloatVector.zero(S);
-                for (; c <= cols - L; c += L) {
-                    long yb = (row + c) * 4;
-                    FloatVector v = FloatVector.fromMemorySegment(S, y, yb, NO);
-                    if (bias != null) v = v.add(FloatVector.fromMemorySegment(S, bias, (biasOff + c) * 4, NO));
-                    if (act == Activation.RELU) v = v.max(zero);
-                    v.intoMemorySegment(y, yb, NO);
-                }
-            }
-            for (; c < cols; c++) {
-                float v = y.getAtIndex(F, row + c);
-                if (bias != null) v += bias.getAtIndex(F, biasOff + c);
-                y.setAtIndex(F, row + c, scalar(act, v));
-            }
+            columns(y, row, 0, cols, bias, biasOff, act);
             if (act == Activation.SOFTMAX) softmaxRow(y, row, cols);
         }
     }
@@ -49,8 +34,13 @@ public final class ActivationOps {
      */
     public static void biasActivationColumns(MemorySegment y, long row, int j0, int j1, MemorySegment bias, long biasOff, Activation act) {
         if (act == Activation.SOFTMAX) throw new IllegalArgumentException("softmax is row-wise");
+        columns(y, row, j0, j1, bias, biasOff, act);
+    }
+
+    /** Bias and the activation on columns {@code [j0, j1)} of one row; softmax only gets its bias here (the caller normalizes the row). */
+    private static void columns(MemorySegment y, long row, int j0, int j1, MemorySegment bias, long biasOff, Activation act) {
         int c = j0;
-        if (act == Activation.RELU || act == Activation.LINEAR) {
+        if (act == Activation.RELU || act == Activation.LINEAR || act == Activation.SOFTMAX) {
             FloatVector zero = FloatVector.zero(S);
             for (; c <= j1 - L; c += L) {
                 long yb = (row + c) * 4;
