@@ -20,7 +20,8 @@ import java.util.Optional;
  *
  * <p>{@code auto} takes, in order: a TornadoVM GPU when this JVM runs TornadoVM (the user started
  * {@code bin/panama-cnn-tornado}, which says they want it), else an OpenCL GPU (our own OpenCL backend, which needs
- * no SDK), else the CPU engine.
+ * no SDK), else the CPU engine. For predict on a few images ({@link #FEW_IMAGES}) outside TornadoVM's launcher it takes
+ * the CPU engine at once.
  */
 final class BackendOptions {
     @Option(names = "--backend", defaultValue = "auto",
@@ -105,6 +106,25 @@ final class BackendOptions {
     /** Like {@link #attach(Choice, Sequential, int, PrintWriter)} for evaluate and predict: no training buffers where the backend can leave them out. */
     Backend attachForInference(Sequential model, int capacity, PrintWriter out) {
         return attach(choose(out), model, capacity, out, true);
+    }
+
+    /**
+     * Up to this many images, {@code predict --backend auto} runs on the CPU engine without looking for a device: the
+     * CPU engine classifies 1,000 digits in about 0.1 s (docs/performance.md), less than finding and setting up an
+     * OpenCL device takes (PoCL here: ~0.3 s, a GPU driver more), so a device cannot pay off.
+     */
+    static final int FEW_IMAGES = 1000;
+
+    /** {@link #attachForInference} for predict on {@code images} images: few of them under auto go to the CPU engine at once. */
+    Backend attachForPredict(Sequential model, int images, PrintWriter out) {
+        boolean auto = (backend == null || backend.equalsIgnoreCase("auto")) && device == null;
+        if (auto && images <= FEW_IMAGES && tornado().isEmpty()) {
+            out.println("Backend: CPU engine (auto: " + images + (images == 1 ? " image" : " images") + ", at most " + FEW_IMAGES
+                    + ", run on the CPU before a device could be set up; --backend opencl to use one)");
+            out.flush();
+            return null;
+        }
+        return attachForInference(model, Math.min(Math.max(1, images), 1000), out);
     }
 
     private Backend attach(Choice c, Sequential model, int capacity, PrintWriter out, boolean inference) {

@@ -6,14 +6,18 @@ import picocli.CommandLine.Command;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 
 /** The {@code panama-cnn} command line. */
 @Command(name = "panama-cnn", mixinStandardHelpOptions = true, versionProvider = PanamaCnn.Version.class,
-        description = "Train and run convolutional networks on the JDK's Vector and FFM APIs.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, ServeCommand.class, ExportCommand.class, ImportCommand.class, DevicesCommand.class, ShowCommand.class, ReportCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        description = "Train and run convolutional networks on the JDK's Vector and FFM APIs.")
 public final class PanamaCnn implements Runnable {
+    /** The subcommands, in the order the help lists them. */
+    static final List<Class<?>> COMMANDS = List.of(TrainCommand.class, EvaluateCommand.class, PredictCommand.class, ServeCommand.class,
+            ExportCommand.class, ImportCommand.class, DevicesCommand.class, ShowCommand.class, ReportCommand.class, SummaryCommand.class,
+            CommandLine.HelpCommand.class);
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
     /** True when output goes to a terminal: progress is then redrawn in place. */
@@ -36,6 +40,15 @@ public final class PanamaCnn implements Runnable {
         PanamaCnn root = new PanamaCnn();
         root.interactive = interactive;
         CommandLine cl = new CommandLine(root);
+        // picocli reflects over every option of every subcommand it is given (~0.2 s of a one-image predict); a run that
+        // names its subcommand first gets only that one, and everything else (help, a typo, no command) all of them
+        Class<?> named = null;
+        for (Class<?> c : COMMANDS) {
+            if (c != CommandLine.HelpCommand.class && args.length > 0 && c.getAnnotation(Command.class).name().equals(args[0])) named = c;
+        }
+        for (Class<?> c : COMMANDS) {
+            if (named == null || c == named) cl.addSubcommand(c.getAnnotation(Command.class).name(), instantiate(c));
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -50,6 +63,16 @@ public final class PanamaCnn implements Runnable {
             return 1;
         });
         return cl.execute(args);
+    }
+
+    private static Object instantiate(Class<?> c) {
+        try {
+            var k = c.getDeclaredConstructor();
+            k.setAccessible(true);
+            return k.newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot make the command " + c.getName(), e);
+        }
     }
 
     static String describe(Throwable ex) {

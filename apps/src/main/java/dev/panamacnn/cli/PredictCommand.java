@@ -74,7 +74,7 @@ final class PredictCommand implements Callable<Integer> {
             }
             Tensor p;
             // the backend line goes to stderr, so --json output stays clean
-            try (var acc = backend.attachForInference(m, Math.min(Math.max(1, inputs.size()), 1000), spec.commandLine().getErr())) {
+            try (var acc = backend.attachForPredict(m, inputs.size(), spec.commandLine().getErr())) {
                 p = m.predict(x);
             }
             int classes = p.shape().dim(1);

@@ -79,6 +79,8 @@ class PredictTest {
         }
         CliTest.Result r = CliTest.run(args.toArray(new String[0]));
         assertEquals(0, r.code(), r.err());
+        // auto, and few images: the CPU engine, without looking for a device
+        assertTrue(r.err().contains("Backend: CPU engine (auto: 100 images, at most 1000"), r.err());
         JsonNode res = new ObjectMapper().readTree(r.out());
         int correct = 0;
         for (int i = 0; i < 100; i++) {
