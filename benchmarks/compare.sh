@@ -10,6 +10,7 @@
 # - the float32 GEMM ceiling: the fastest of OpenBLAS through numpy (benchmarks/pytorch/sgemm_ceiling.py) and
 #   TensorFlow's MatMul (TfSgemm, oneDNN), and the time the epoch's multiply-adds (3 x the forward pass's, 1.717
 #   TFLOP for the tutorial network) take at that speed.
+# - inference again with -Dpanamacnn.winograd=predict (the opt-in Winograd F(2x2, 5x5) second convolution).
 # MODEL_JSON: docs/examples/mnist_convnet.json runs Keras' simple MNIST convnet (ours read from the JSON; PyTorch
 # builds its twin; TensorFlow and the ceiling rows are left out).
 # Each engine runs REPEATS times, alternating, as separate processes; the tables show medians and ratios.
@@ -44,9 +45,10 @@ for r in $(seq "$REPEATS"); do
 done
 INF=$(mktemp)
 for r in $(seq "$REPEATS"); do
-  for engine in panama-cnn onnxruntime; do
-    LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
-      dev.panamacnn.bench.InferCompare "$DATA" "$THREADS" "$engine" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$INF"
+  for run in panama-cnn:off onnxruntime:off panama-cnn:predict; do
+    LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd="${run#*:}" \
+      -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+      dev.panamacnn.bench.InferCompare "$DATA" "$THREADS" "${run%%:*}" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$INF"
   done
 done
 /usr/bin/python3 - "$OUT" "$BLASLIB" "$MODEL" "$INF" <<'PY'
@@ -91,13 +93,15 @@ if by.get("numpy") and by.get("tfmatmul"):
 inf = [json.loads(l) for l in open(sys.argv[4]) if l.startswith("{")]
 o = [r for r in inf if r["impl"] == "panama-cnn"]
 x = [r for r in inf if r["impl"] == "onnxruntime"]
+w = [r for r in inf if r["impl"] == "panama-cnn winograd=predict"]
 print()
 print(f"ONNX Runtime {x[0]['version']} (Java API, {x[0]['threads']} intra-op threads, all graph optimizations), the same weights;"
-      f" outputs agree within {max(r['max_abs_diff'] for r in inf):.1e}; {len(o)} alternating runs each")
-print("| inference images/s | panama-cnn (median) | ONNX Runtime (median) | panama-cnn / ONNX Runtime |")
-print("|---|---|---|---|")
+      f" outputs agree within {max(r['max_abs_diff'] for r in inf):.1e}; {len(o)} alternating runs each;"
+      f" 'Winograd': panama-cnn with -Dpanamacnn.winograd=predict (opt-in)")
+print("| inference images/s | panama-cnn (median) | panama-cnn, Winograd (median) | ONNX Runtime (median) | panama-cnn / ONNX Runtime | Winograd / ONNX Runtime |")
+print("|---|---|---|---|---|---|")
 for k, name in [("infer_1_images_per_s", "batch 1"), ("infer_1000_images_per_s", "batch 1000")]:
-    a, b = med(o, k), med(x, k)
-    print(f"| {name} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
+    a, c, b = med(o, k), med(w, k), med(x, k)
+    print(f"| {name} | {a:,.0f} | {c:,.0f} | {b:,.0f} | {a / b:.2f}x | {c / b:.2f}x |")
 PY
 rm -f "$OUT" "$INF"

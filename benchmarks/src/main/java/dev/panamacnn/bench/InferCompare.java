@@ -113,11 +113,17 @@ public final class InferCompare {
                 double b1 = rate(single, 1, 2.0), b1000 = rate(batch, 1000, 2.0);
                 System.out.println(String.format(Locale.ROOT, "{\"impl\": \"%s\", \"version\": \"%s\", \"threads\": %d, "
                         + "\"infer_1_images_per_s\": %.1f, \"infer_1000_images_per_s\": %.1f, \"max_abs_diff\": %.3g}",
-                        engine, engine.equals("panama-cnn") ? "" : ortVersion(), threads, b1, b1000, maxDiff));
+                        label(engine), engine.equals("panama-cnn") ? "" : ortVersion(), threads, b1, b1000, maxDiff));
             } finally {
                 if (ort != null) ort.close();
             }
         }
+    }
+
+    /** The engine's name in the output: panama-cnn with {@code -Dpanamacnn.winograd} says which mode. */
+    static String label(String engine) {
+        String w = dev.panamacnn.runtime.Flags.winograd();
+        return engine.equals("panama-cnn") && !w.equals("off") ? "panama-cnn winograd=" + w : engine;
     }
 
     static void runOrt(OrtSession s, OnnxTensor in, float[] out) {

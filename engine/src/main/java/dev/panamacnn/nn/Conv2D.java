@@ -9,6 +9,8 @@ import dev.panamacnn.ops.DirectConv;
 import dev.panamacnn.ops.Exec;
 import dev.panamacnn.ops.Gemm;
 import dev.panamacnn.ops.Vec;
+import dev.panamacnn.ops.Winograd;
+import dev.panamacnn.runtime.Flags;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.tensor.Tensor;
 
@@ -182,6 +184,12 @@ public final class Conv2D extends Layer {
         private MemorySegment poolArgmax;
         private MemorySegment[] pairRows;
         private MemorySegment[] dConv;
+        /** The Winograd F(2x2, 5x5) forward ({@code -Dpanamacnn.winograd}), or null where it is off or does not apply. */
+        private Winograd.Plan wino;
+        /** Whether training's forward pass uses it too ({@code on}), not only inference ({@code predict}). */
+        private boolean winoTraining;
+        /** The weights version {@code wino}'s kernel was transformed at in a predict call, or -1. */
+        private long winoVersion = -1;
 
         Cpu(CpuBinding b) { super(Conv2D.this.name(), b); }
 
@@ -212,6 +220,13 @@ public final class Conv2D extends Layer {
             packedWT = Tensor.allocateFloats(arena, Gemm.packedSize(filters, k));
             packRows = new float[Gemm.packRowsSize(filters)];
             if (activation.derivativeNeedsInput()) preact = Tensor.allocateFloats(arena, (long) batch * oh * ow * filters);
+            String mode = Flags.winograd();
+            wino = null;
+            if (!direct && !mode.equals("off") && Winograd.applies(kh, kw, sh, sw, oh, ow, c, filters)) {
+                wino = new Winograd.Plan(arena, c, filters, oh, ow, chunkSamples, workers);
+                winoTraining = mode.equals("on");
+                winoVersion = -1;
+            }
             if (direct) {
                 image = new float[workers][h * w];
                 dOutPanel = new MemorySegment[workers];
@@ -326,8 +341,16 @@ public final class Conv2D extends Layer {
         /** The weights version {@code packedW} was made at in a predict call, or -1 (training repacks every step). */
         private long packedVersion = -1;
 
+        /** Whether this step's forward pass runs as Winograd F(2x2, 5x5). */
+        private boolean winograd(Step st) { return wino != null && (winoTraining || !st.training()); }
+
         @Override public void beforeForward(Step st) {
             long v = b.weightsVersion().get();
+            if (winograd(st)) {
+                if (!st.frozen() || winoVersion != v) wino.transformKernel(params, paramOffset);
+                winoVersion = st.frozen() ? v : -1;
+                if (!st.training()) return;   // inference needs no packed kernel; training's backward pass does
+            }
             if (st.frozen() && packedVersion == v) return;   // predict: the kernel has not changed since it was packed
             Gemm.packB(false, k, filters, params, paramOffset, filters, packedW);   // once, shared by every group
             packedVersion = st.frozen() ? v : -1;
@@ -352,6 +375,13 @@ public final class Conv2D extends Layer {
                 MemorySegment src = in;
                 long srcOff = s * inSize;
                 if (padded) { padInto(in, s, cnt, padIn[wk]); src = padIn[wk]; srcOff = 0; }
+                if (winograd(st)) {
+                    // bias and ReLU in the output transform, where nothing else needs the pre-activation
+                    boolean fused = useBias && preact == null && (activation == Activation.RELU || activation == Activation.LINEAR);
+                    wino.forward(src, srcOff, cnt, h, w, out, s * outSize, fused ? params : null, biasOffset(), activation == Activation.RELU, wk, gs);
+                    if (!fused) finishForward(out, s * outSize, rows);
+                    continue;
+                }
                 Gemm.gemmPacked(false, rows, filters, k, receptive[wk].at(src, srcOff), packedW, false, out, s * outSize, filters, gs);
                 finishForward(out, s * outSize, rows);
             }

@@ -27,6 +27,20 @@ public final class Flags {
     /** {@code -Dpanamacnn.fusion=false}: the CPU backend runs a first convolution and its pooling as two layers. */
     public static final boolean FUSION = !"false".equals(System.getProperty("panamacnn.fusion"));
 
+    /**
+     * {@code -Dpanamacnn.winograd=off|predict|on}: where 5 x 5 stride-1 convolutions run their forward pass as
+     * Winograd F(2x2, 5x5) ({@link dev.panamacnn.ops.Winograd}; 2.78x fewer multiply-adds, slightly different
+     * rounding): nowhere (the default, so results stay bit-identical to the direct path), in predict and evaluate
+     * only, or also in training's forward pass. Read each time a layer allocates its workspace.
+     */
+    public static String winograd() {
+        String v = System.getProperty("panamacnn.winograd", "off");
+        if (!v.equals("off") && !v.equals("predict") && !v.equals("on")) {
+            throw new IllegalArgumentException("-Dpanamacnn.winograd: off, predict or on, got '" + v + "'");
+        }
+        return v;
+    }
+
     /** {@code $PANAMA_CNN_DATA}: where MNIST and checkpoints go (default {@code ~/.cache/panama-cnn}). */
     public static Path dataHome() {
         String env = System.getenv("PANAMA_CNN_DATA");

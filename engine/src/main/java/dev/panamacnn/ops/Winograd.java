@@ -1,0 +1,260 @@
+package dev.panamacnn.ops;
+
+import jdk.incubator.vector.FloatVector;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static dev.panamacnn.ops.Gemm.F;
+import static dev.panamacnn.ops.Gemm.L;
+import static dev.panamacnn.ops.Gemm.NO;
+import static dev.panamacnn.ops.Gemm.S;
+
+/**
+ * A 5 x 5, stride-1 convolution forward as Winograd's minimal filtering F(2x2, 5x5): each 6 x 6 input tile gives a
+ * 2 x 2 output tile with 36 multiplications per (input channel, filter) pair instead of 100, 2.78x fewer
+ * multiply-adds than the direct product; the work becomes 36 GEMMs ({@code tiles x C} by {@code C x F}), one per
+ * position of the transformed tile, run on {@link Gemm}'s packed path.
+ *
+ * <p>{@code Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A} with the interpolation points 0, 1, -1, 2, -2 and infinity:
+ * <pre>
+ *   Bᵀ = [4  0 -5  0 1 0]    G = [ 1/4     0     0     0    0 ]    Aᵀ = [1 1  1 1  1 0]
+ *        [0 -4 -4  1 1 0]        [-1/6  -1/6  -1/6  -1/6 -1/6]         [0 1 -1 2 -2 1]
+ *        [0  4 -4 -1 1 0]        [-1/6   1/6  -1/6   1/6 -1/6]
+ *        [0 -2 -1  2 1 0]        [1/24  1/12   1/6   1/3  2/3]
+ *        [0  2 -1 -2 1 0]        [1/24 -1/12   1/6  -1/3  2/3]
+ *        [0  4  0 -5 0 1]        [   0     0     0     0    1]
+ * </pre>
+ * (solved exactly from the correlation identity; {@code WinogradTest} checks it against the direct sum). The
+ * transforms scale values by up to 25 (input) and round 1/6 and 1/24 (kernel), so outputs differ from the direct
+ * sum's by a few units in the last place of the largest terms; the tests bound it. This is why the path is opt-in
+ * ({@code -Dpanamacnn.winograd}, see {@link dev.panamacnn.runtime.Flags#winograd()}).
+ *
+ * <p>Vectors run along the channels (input transform, C) and the filters (kernel and output transforms, F), so
+ * both must be multiples of the vector length. Results depend only on the data, never on the thread count.
+ */
+public final class Winograd {
+    private Winograd() {}
+
+    /** Positions of the transformed tile. */
+    public static final int POS = 36;
+    /**
+     * Floats between consecutive positions' planes beyond their data: without it the 36 planes of a chunk lie a
+     * power of two apart and the transforms' 36 streams fall into the same L1 sets.
+     */
+    private static final int PLANE_PAD = 16;
+
+    private static final float[][] G = {
+            {1 / 4f, 0, 0, 0, 0},
+            {-1 / 6f, -1 / 6f, -1 / 6f, -1 / 6f, -1 / 6f},
+            {-1 / 6f, 1 / 6f, -1 / 6f, 1 / 6f, -1 / 6f},
+            {1 / 24f, 1 / 12f, 1 / 6f, 1 / 3f, 2 / 3f},
+            {1 / 24f, -1 / 12f, 1 / 6f, -1 / 3f, 2 / 3f},
+            {0, 0, 0, 0, 1}};
+    private static final float[] A0 = {1, 1, 1, 1, 1, 0}, A1 = {0, 1, -1, 2, -2, 1};
+
+    /** Whether this path handles a convolution: 5 x 5, stride 1, even output sides, C and F multiples of the vector length. */
+    public static boolean applies(int kh, int kw, int sh, int sw, int oh, int ow, int c, int f) {
+        return Gemm.VECTOR && kh == 5 && kw == 5 && sh == 1 && sw == 1 && oh % 2 == 0 && ow % 2 == 0 && oh > 0 && ow > 0
+                && c % L == 0 && f % L == 0;
+    }
+
+    /** A layer's workspace: the transformed kernel (36 packed {@code C x F} matrices) and, per worker, V and M. */
+    public static final class Plan {
+        final int c, f, oh, ow, tilesY, tilesX, maxSamples;
+        final MemorySegment kernel36;
+        final MemorySegment[] packed = new MemorySegment[POS];
+        final MemorySegment[] v, m;
+        final float[][] tmp;
+        private final float[] kernelTmp = new float[6 * 5 * L];
+
+        /** For a {@code c -> f} convolution with output {@code oh x ow}, chunks of up to {@code maxSamples} samples, {@code workers} threads. */
+        public Plan(Arena arena, int c, int f, int oh, int ow, int maxSamples, int workers) {
+            this.c = c; this.f = f; this.oh = oh; this.ow = ow; this.maxSamples = maxSamples;
+            tilesY = oh / 2; tilesX = ow / 2;
+            kernel36 = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * c * f);
+            int ps = Gemm.packedSize(c, f);
+            MemorySegment all = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * ps);
+            for (int p = 0; p < POS; p++) packed[p] = all.asSlice((long) p * ps * 4, (long) ps * 4);
+            long rows = (long) maxSamples * tilesY * tilesX;
+            v = new MemorySegment[workers];
+            m = new MemorySegment[workers];
+            tmp = new float[workers][POS * Math.max(L, 1)];
+            for (int i = 0; i < workers; i++) {
+                v[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * (rows * c + PLANE_PAD));
+                m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * (rows * f + PLANE_PAD));
+            }
+        }
+
+        /** Samples per chunk this plan was made for. */
+        public int maxSamples() { return maxSamples; }
+
+        /**
+         * {@code U = G g Gᵀ} for every (input channel, filter) pair of the HWIO kernel at float {@code off} of
+         * {@code params}, packed for the 36 GEMMs. Once per weights version.
+         */
+        public void transformKernel(MemorySegment params, long off) {
+            float[] t = kernelTmp;
+            long cf = (long) c * f;
+            for (int ci = 0; ci < c; ci++) {
+                for (int fo = 0; fo < f; fo += L) {
+                    // t[a][kx] = sum_ky G[a][ky] g[ky][kx]
+                    for (int kx = 0; kx < 5; kx++) {
+                        FloatVector g0 = load(params, off + (0L * 5 + kx) * cf + (long) ci * f + fo), g1 = load(params, off + (1L * 5 + kx) * cf + (long) ci * f + fo),
+                                g2 = load(params, off + (2L * 5 + kx) * cf + (long) ci * f + fo), g3 = load(params, off + (3L * 5 + kx) * cf + (long) ci * f + fo),
+                                g4 = load(params, off + (4L * 5 + kx) * cf + (long) ci * f + fo);
+                        for (int a = 0; a < 6; a++) {
+                            float[] ga = G[a];
+                            g0.mul(ga[0]).add(g1.mul(ga[1])).add(g2.mul(ga[2])).add(g3.mul(ga[3])).add(g4.mul(ga[4])).intoArray(t, (a * 5 + kx) * L);
+                        }
+                    }
+                    // u[a][b] = sum_kx t[a][kx] G[b][kx]
+                    for (int a = 0; a < 6; a++) {
+                        FloatVector t0 = FloatVector.fromArray(S, t, (a * 5) * L), t1 = FloatVector.fromArray(S, t, (a * 5 + 1) * L),
+                                t2 = FloatVector.fromArray(S, t, (a * 5 + 2) * L), t3 = FloatVector.fromArray(S, t, (a * 5 + 3) * L),
+                                t4 = FloatVector.fromArray(S, t, (a * 5 + 4) * L);
+                        for (int b = 0; b < 6; b++) {
+                            float[] gb = G[b];
+                            t0.mul(gb[0]).add(t1.mul(gb[1])).add(t2.mul(gb[2])).add(t3.mul(gb[3])).add(t4.mul(gb[4]))
+                                    .intoMemorySegment(kernel36, ((a * 6 + b) * cf + (long) ci * f + fo) * 4, NO);
+                        }
+                    }
+                }
+            }
+            for (int p = 0; p < POS; p++) Gemm.packB(false, c, f, kernel36, p * cf, f, packed[p]);
+        }
+
+        /**
+         * Outputs of {@code cnt} samples ({@code h x w x c} each, valid padding, at float {@code inOff} of {@code in})
+         * into {@code out} at float {@code outOff} ({@code oh x ow x f} each), on worker {@code wk}'s buffers: the
+         * pre-activations without bias when {@code bias} is null, else plus the bias at float {@code biasOff} of
+         * {@code bias}, through ReLU when {@code relu}.
+         */
+        public void forward(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment out, long outOff,
+                            MemorySegment bias, long biasOff, boolean relu, int wk, Gemm.Scratch gs) {
+            if (cnt > maxSamples) throw new IllegalArgumentException("chunk of " + cnt + " samples, planned for " + maxSamples);
+            int rows = cnt * tilesY * tilesX;
+            MemorySegment vv = v[wk], mm = m[wk];
+            long vPlane = (long) rows * c + PLANE_PAD, mPlane = (long) rows * f + PLANE_PAD;
+            transformInput(in, inOff, cnt, h, w, vPlane, vv, tmp[wk]);
+            for (int p = 0; p < POS; p++) {
+                Gemm.gemmPacked(false, rows, f, c, vv, p * vPlane, c, packed[p], false, mm, p * mPlane, f, gs);
+            }
+            transformOutput(mm, mPlane, cnt, out, outOff, bias, biasOff, relu);
+        }
+
+        /** V[p][row][ci] = (Bᵀ d B)[p] of each tile, rows in (sample, tile row, tile column) order. */
+        private void transformInput(MemorySegment in, long inOff, int cnt, int h, int w, long plane, MemorySegment vv, float[] t) {
+            long px = c, line = (long) w * c;
+            int row = 0;
+            for (int s = 0; s < cnt; s++) {
+                long base = inOff + (long) s * h * w * c;
+                for (int ty = 0; ty < tilesY; ty++) {
+                    for (int tx = 0; tx < tilesX; tx++, row++) {
+                        long tile = base + (2L * ty) * line + (2L * tx) * px;
+                        for (int ci = 0; ci < c; ci += L) {
+                            // columns: t[i][x] = sum_y Bt[i][y] d[y][x]
+                            for (int x = 0; x < 6; x++) {
+                                long o = tile + x * px + ci;
+                                FloatVector d0 = load(in, o), d1 = load(in, o + line), d2 = load(in, o + 2 * line),
+                                        d3 = load(in, o + 3 * line), d4 = load(in, o + 4 * line), d5 = load(in, o + 5 * line);
+                                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
+                                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(t, (0 * 6 + x) * L);
+                                s34.sub(s12.mul(4f)).intoArray(t, (1 * 6 + x) * L);
+                                d12.mul(4f).add(d43).intoArray(t, (2 * 6 + x) * L);
+                                d31.mul(2f).add(d42).intoArray(t, (3 * 6 + x) * L);
+                                d42.sub(d31.mul(2f)).intoArray(t, (4 * 6 + x) * L);
+                                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(t, (5 * 6 + x) * L);
+                            }
+                            // rows: v[i][j] = sum_x t[i][x] Bt[j][x]
+                            long o = ((long) row * c + ci) * 4;
+                            for (int i = 0; i < 6; i++) {
+                                FloatVector d0 = FloatVector.fromArray(S, t, (i * 6) * L), d1 = FloatVector.fromArray(S, t, (i * 6 + 1) * L),
+                                        d2 = FloatVector.fromArray(S, t, (i * 6 + 2) * L), d3 = FloatVector.fromArray(S, t, (i * 6 + 3) * L),
+                                        d4 = FloatVector.fromArray(S, t, (i * 6 + 4) * L), d5 = FloatVector.fromArray(S, t, (i * 6 + 5) * L);
+                                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
+                                long p0 = (i * 6L) * plane * 4 + o;
+                                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoMemorySegment(vv, p0, NO);
+                                s34.sub(s12.mul(4f)).intoMemorySegment(vv, p0 + plane * 4, NO);
+                                d12.mul(4f).add(d43).intoMemorySegment(vv, p0 + 2 * plane * 4, NO);
+                                d31.mul(2f).add(d42).intoMemorySegment(vv, p0 + 3 * plane * 4, NO);
+                                d42.sub(d31.mul(2f)).intoMemorySegment(vv, p0 + 4 * plane * 4, NO);
+                                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoMemorySegment(vv, p0 + 5 * plane * 4, NO);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Y = Aᵀ M A of each tile, written to its 2 x 2 output pixels. */
+        private void transformOutput(MemorySegment mm, long plane, int cnt, MemorySegment out, long outOff, MemorySegment bias, long biasOff, boolean relu) {
+            long outSample = (long) oh * ow * f;
+            int row = 0;
+            for (int s = 0; s < cnt; s++) {
+                for (int ty = 0; ty < tilesY; ty++) {
+                    for (int tx = 0; tx < tilesX; tx++, row++) {
+                        long y0 = outOff + s * outSample + ((2L * ty) * ow + 2L * tx) * f, y1 = y0 + (long) ow * f;
+                        for (int fo = 0; fo < f; fo += L) {
+                            FloatVector y00 = FloatVector.zero(S), y01 = y00, y10 = y00, y11 = y00;
+                            long o = (long) row * f + fo;
+                            for (int j = 0; j < 6; j++) {
+                                FloatVector m0 = load(mm, o + j * plane), m1 = load(mm, o + (6 + j) * plane), m2 = load(mm, o + (12 + j) * plane),
+                                        m3 = load(mm, o + (18 + j) * plane), m4 = load(mm, o + (24 + j) * plane), m5 = load(mm, o + (30 + j) * plane);
+                                FloatVector t0 = m0.add(m1).add(m2).add(m3).add(m4);
+                                FloatVector t1 = m1.sub(m2).add(m3.sub(m4).mul(2f)).add(m5);
+                                float a0 = A0[j], a1 = A1[j];
+                                y00 = y00.add(t0.mul(a0));
+                                y01 = y01.add(t0.mul(a1));
+                                y10 = y10.add(t1.mul(a0));
+                                y11 = y11.add(t1.mul(a1));
+                            }
+                            if (bias != null) {
+                                FloatVector bv = load(bias, biasOff + fo);
+                                y00 = y00.add(bv); y01 = y01.add(bv); y10 = y10.add(bv); y11 = y11.add(bv);
+                                if (relu) {
+                                    FloatVector z = FloatVector.zero(S);
+                                    y00 = y00.max(z); y01 = y01.max(z); y10 = y10.max(z); y11 = y11.max(z);
+                                }
+                            }
+                            y00.intoMemorySegment(out, (y0 + fo) * 4, NO);
+                            y01.intoMemorySegment(out, (y0 + f + fo) * 4, NO);
+                            y10.intoMemorySegment(out, (y1 + fo) * 4, NO);
+                            y11.intoMemorySegment(out, (y1 + f + fo) * 4, NO);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static FloatVector load(MemorySegment m, long floatOff) {
+        return FloatVector.fromMemorySegment(S, m, floatOff * 4, NO);
+    }
+
+    /** The scalar, double-precision F(2x2, 5x5) of one 6 x 6 tile {@code d} and 5 x 5 kernel {@code g}: the matrices alone, for tests. */
+    static double[][] tileScalar(double[][] d, double[][] g) {
+        double[][] u = new double[6][6], vt = new double[6][6], out = new double[2][2];
+        double[][] bt = {{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+        double[][] gm = {{1 / 4.0, 0, 0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0},
+                {1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 3.0, 2 / 3.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0, -1 / 3.0, 2 / 3.0}, {0, 0, 0, 0, 1}};
+        for (int a = 0; a < 6; a++)
+            for (int b = 0; b < 6; b++) {
+                double su = 0, sv = 0;
+                for (int y = 0; y < 5; y++) for (int x = 0; x < 5; x++) su += gm[a][y] * g[y][x] * gm[b][x];
+                for (int y = 0; y < 6; y++) for (int x = 0; x < 6; x++) sv += bt[a][y] * d[y][x] * bt[b][x];
+                u[a][b] = su;
+                vt[a][b] = sv;
+            }
+        double[] a0 = {1, 1, 1, 1, 1, 0}, a1 = {0, 1, -1, 2, -2, 1};
+        for (int a = 0; a < 6; a++)
+            for (int b = 0; b < 6; b++) {
+                double p = u[a][b] * vt[a][b];
+                out[0][0] += a0[a] * p * a0[b];
+                out[0][1] += a0[a] * p * a1[b];
+                out[1][0] += a1[a] * p * a0[b];
+                out[1][1] += a1[a] * p * a1[b];
+            }
+        return out;
+    }
+}

@@ -1,0 +1,177 @@
+package dev.panamacnn.ops;
+
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.loss.Loss;
+import dev.panamacnn.loss.Metric;
+import dev.panamacnn.models.Sequential;
+import dev.panamacnn.nn.Conv2D;
+import dev.panamacnn.nn.Dense;
+import dev.panamacnn.nn.Flatten;
+import dev.panamacnn.nn.MaxPool2D;
+import dev.panamacnn.optim.Adam;
+import dev.panamacnn.runtime.Rng;
+import dev.panamacnn.tensor.Shape;
+import dev.panamacnn.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Winograd F(2x2, 5x5) against the direct sum: the transform matrices alone in double precision (exact up to
+ * rounding), the vector path against {@link Reference#conv2dForward} on random shapes (within a bound scaled by
+ * the sum of the absolute terms), and the layer with {@code -Dpanamacnn.winograd} against the default path.
+ */
+class WinogradTest {
+    @Test void theMatricesComputeTheCorrelation() {
+        Rng r = new Rng(11);
+        for (int trial = 0; trial < 50; trial++) {
+            double[][] d = new double[6][6], g = new double[5][5];
+            for (double[] row : d) for (int i = 0; i < 6; i++) row[i] = r.nextFloat() * 2 - 1;
+            for (double[] row : g) for (int i = 0; i < 5; i++) row[i] = r.nextFloat() * 2 - 1;
+            double[][] y = Winograd.tileScalar(d, g);
+            for (int oy = 0; oy < 2; oy++)
+                for (int ox = 0; ox < 2; ox++) {
+                    double want = 0;
+                    for (int a = 0; a < 5; a++) for (int b = 0; b < 5; b++) want += d[oy + a][ox + b] * g[a][b];
+                    assertEquals(want, y[oy][ox], 1e-12, "tile output (" + oy + ", " + ox + ")");
+                }
+        }
+    }
+
+    @Test void vectorPathMatchesTheDirectSumOnRandomShapes() {
+        assumeTrue(Gemm.vectorized());
+        int l = Gemm.L;
+        Rng r = new Rng(5);
+        int[][] shapes = {{6, 6, l, l}, {12, 12, 2 * l, 4 * l}, {8, 14, l, 2 * l}, {16, 10, 3 * l, l}, {10, 6, 2 * l, 3 * l}};
+        for (int[] sh : shapes) {
+            int h = sh[0], w = sh[1], c = sh[2], f = sh[3], oh = h - 4, ow = w - 4;
+            assertTrue(Winograd.applies(5, 5, 1, 1, oh, ow, c, f));
+            for (int cnt : new int[] {1, 3}) {
+                try (Arena arena = Arena.ofConfined()) {
+                    float[] x = new float[cnt * h * w * c], k = new float[25 * c * f];
+                    for (int i = 0; i < x.length; i++) x[i] = r.nextFloat() * 2 - 1;
+                    for (int i = 0; i < k.length; i++) k[i] = (r.nextFloat() * 2 - 1) * 0.2f;
+                    float[] want = Reference.conv2dForward(x, cnt, h, w, c, k, new float[f], 5, 5, f, 1, 1);
+                    float[] absX = x.clone(), absK = k.clone();
+                    for (int i = 0; i < absX.length; i++) absX[i] = Math.abs(absX[i]);
+                    for (int i = 0; i < absK.length; i++) absK[i] = Math.abs(absK[i]);
+                    float[] scale = Reference.conv2dForward(absX, cnt, h, w, c, absK, new float[f], 5, 5, f, 1, 1);
+
+                    MemorySegment params = Tensor.allocateFloats(arena, 7 + k.length);   // at an odd offset, as in a model
+                    MemorySegment.copy(k, 0, params, ValueLayout.JAVA_FLOAT, 7L * 4, k.length);
+                    MemorySegment in = Tensor.allocateFloats(arena, 3 + x.length);
+                    MemorySegment.copy(x, 0, in, ValueLayout.JAVA_FLOAT, 3L * 4, x.length);
+                    MemorySegment out = Tensor.allocateFloats(arena, want.length);
+                    Winograd.Plan plan = new Winograd.Plan(arena, c, f, oh, ow, 4, 2);
+                    plan.transformKernel(params, 7);
+                    plan.forward(in, 3, cnt, h, w, out, 0, null, 0, false, 1, new Gemm.Scratch(arena));
+                    float[] got = out.toArray(ValueLayout.JAVA_FLOAT);
+                    double worst = 0;
+                    for (int i = 0; i < want.length; i++) {
+                        double err = Math.abs(got[i] - want[i]) / (scale[i] + 1e-6);
+                        worst = Math.max(worst, err);
+                    }
+                    // float32 through transforms that scale by up to 25: a few 1e-7 of the absolute-term sum
+                    assertTrue(worst < 2e-6, "h=" + h + " w=" + w + " c=" + c + " f=" + f + " cnt=" + cnt + ": worst error " + worst + " of the term sum");
+                    assertThrows(IllegalArgumentException.class, () -> plan.forward(in, 3, 5, h, w, out, 0, null, 0, false, 0, null));
+                }
+            }
+        }
+        assertFalse(Winograd.applies(3, 3, 1, 1, 8, 8, l, l));
+        assertFalse(Winograd.applies(5, 5, 2, 2, 8, 8, l, l));
+        assertFalse(Winograd.applies(5, 5, 1, 1, 7, 8, l, l));
+        assertFalse(Winograd.applies(5, 5, 1, 1, 8, 8, l + 1, l));
+    }
+
+    static Sequential model(int threads) {
+        return new Sequential(
+                new Conv2D(Gemm.L, 5, 5, Activation.RELU, Shape.of(20, 20, 1)),
+                new MaxPool2D(2, 2),
+                new Conv2D(2 * Gemm.L, 5, 5, Activation.RELU),
+                new MaxPool2D(2, 2),
+                new Flatten(),
+                new Dense(30, Activation.RELU),
+                new Dense(7, Activation.SOFTMAX)).seed(4).threads(threads);
+    }
+
+    /** Runs {@code body} with {@code -Dpanamacnn.winograd=mode}, restoring the property after. */
+    static <T> T withMode(String mode, Supplier<T> body) {
+        String before = System.getProperty("panamacnn.winograd");
+        System.setProperty("panamacnn.winograd", mode);
+        try {
+            return body.get();
+        } finally {
+            if (before == null) System.clearProperty("panamacnn.winograd");
+            else System.setProperty("panamacnn.winograd", before);
+        }
+    }
+
+    @Test void layerWithWinogradPredictsAsTheDirectPathAndKeepsThreadBits() {
+        assumeTrue(Gemm.vectorized());
+        try (Arena arena = Arena.ofShared()) {
+            Rng r = new Rng(9);
+            Tensor x = Tensor.allocate(arena, Shape.of(21, 20, 20, 1)), y = Tensor.allocate(arena, Shape.of(21, 7));
+            for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
+            for (int i = 0; i < 21; i++) y.set(i * 7L + r.nextInt(7), 1f);
+            float[] direct, wino1, wino3, winoFew;
+            try (Sequential m = model(2)) {
+                m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                m.trainOnBatch(x, y);
+                direct = m.predict(x, 21).toArray();
+            }
+            float[][] got = withMode("predict", () -> {
+                float[][] res = new float[3][];
+                for (int t : new int[] {1, 3}) {
+                    try (Sequential m = model(t)) {
+                        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                        m.trainOnBatch(x, y);   // training stays on the direct path in "predict" mode
+                        res[t == 1 ? 0 : 1] = m.predict(x, 21).toArray();
+                        if (t == 3) res[2] = m.predict(x, 2).toArray();
+                    }
+                }
+                return res;
+            });
+            wino1 = got[0]; wino3 = got[1]; winoFew = got[2];
+            assertArrayEquals(wino1, wino3, 0f, "Winograd path: 1 thread vs 3");
+            assertArrayEquals(wino1, winoFew, 0f, "Winograd path: batch 21 vs batches of 2");
+            boolean differs = false;
+            for (int i = 0; i < direct.length; i++) {
+                assertEquals(direct[i], wino1[i], 2e-5, "probability " + i + ", Winograd vs direct");
+                differs |= direct[i] != wino1[i];
+            }
+            assertTrue(differs, "the Winograd path ran (its rounding differs from the direct sum's somewhere)");
+
+            // "on": training's forward pass too; the loss of the same step agrees closely with the direct path's
+            double lossDirect, lossWino;
+            try (Sequential m = model(2)) {
+                m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                m.trainOnBatch(x, y);
+                lossDirect = m.trainOnBatch(x, y).loss();
+            }
+            lossWino = withMode("on", () -> {
+                try (Sequential m = model(2)) {
+                    m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                    m.trainOnBatch(x, y);
+                    return m.trainOnBatch(x, y).loss();
+                }
+            });
+            assertEquals(lossDirect, lossWino, 1e-4, "loss of step 2, Winograd forward vs direct");
+            assertThrows(IllegalArgumentException.class, () -> withMode("sometimes", () -> {
+                try (Sequential m = model(1)) {
+                    m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                    return m.predict(x, 21);
+                }
+            }));
+        }
+    }
+}
