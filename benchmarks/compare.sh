@@ -10,7 +10,8 @@
 # - the float32 GEMM ceiling: the fastest of OpenBLAS through numpy (benchmarks/pytorch/sgemm_ceiling.py) and
 #   TensorFlow's MatMul (TfSgemm, oneDNN), and the time the epoch's multiply-adds (3 x the forward pass's, 1.717
 #   TFLOP for the tutorial network) take at that speed.
-# - inference again with -Dpanamacnn.winograd=predict (the opt-in Winograd F(2x2, 5x5) second convolution).
+# - panama-cnn again with the opt-in Winograd F(2x2, 5x5) second convolution: training with -Dpanamacnn.winograd=on,
+#   inference with -Dpanamacnn.winograd=predict.
 # MODEL_JSON: docs/examples/mnist_convnet.json runs Keras' simple MNIST convnet (ours read from the JSON; PyTorch
 # builds its twin; TensorFlow and the ceiling rows are left out).
 # Each engine runs REPEATS times, alternating, as separate processes; the tables show medians and ratios.
@@ -35,6 +36,9 @@ for r in $(seq "$REPEATS"); do
   LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
     dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
   /usr/bin/python3 benchmarks/pytorch/bench.py "$DATA" "$STEPS" "$THREADS" $MODEL | tail -1 >> "$OUT"
+  LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd=on \
+    -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+    dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
   if [ "$TF" = 1 ]; then
     TF_CPP_MIN_LOG_LEVEL=2 "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "$TFCP" \
       dev.panamacnn.bench.tf.TfCompare "$DATA" "$STEPS" "$THREADS" 2> >(grep -v -E '^WARNING|^I0000|^WARNING: All log' >&2) | tail -1 >> "$OUT"
@@ -56,12 +60,12 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 by = {}
 for r in rows:
-    by.setdefault(r["impl"].split()[0], []).append(r)
+    by.setdefault("panama-cnn-winograd" if r["impl"] == "panama-cnn winograd=on" else r["impl"].split()[0], []).append(r)
 med = lambda rs, k: statistics.median(r[k] for r in rs)
 keys = [("epoch_s", "s per epoch (60,000 images)"), ("train_images_per_s", "training images/s"),
         ("infer_1000_images_per_s", "inference images/s, batch 1000"), ("infer_1_images_per_s", "inference images/s, batch 1"),
         ("peak_rss_mb", "peak RSS (MB)")]
-p, t, f = by["panama-cnn"], by["pytorch"], by.get("tensorflow", [])
+p, t, f, pw = by["panama-cnn"], by["pytorch"], by.get("tensorflow", []), by.get("panama-cnn-winograd", [])
 print(f"network: {sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else 'the tutorial CNN'}")
 print(f"{len(p)} runs each, {p[0]['steps']} timed training steps of batch 128 after 30 warm-up steps, {p[0]['threads']} threads")
 print(f"PyTorch: {t[0]['impl']}, system BLAS: {sys.argv[2]}")
@@ -69,11 +73,12 @@ if f:
     print(f"TensorFlow: {f[0]['impl']}, {f[0]['threads']} intra-op threads, {f[0]['inter_op_threads']} inter-op thread(s);"
           f" it matched our losses within {max(r['loss_diff'] for r in f):.1e} over 30 steps from our initial weights,"
           f" and our trained weights' predictions within {max(r['max_abs_diff'] for r in f):.1e}")
-    print("| metric | panama-cnn (median) | PyTorch (median) | TensorFlow (median) | panama-cnn / PyTorch | panama-cnn / TensorFlow |")
-    print("|---|---|---|---|---|---|")
+    print("'Winograd': panama-cnn with -Dpanamacnn.winograd=on (opt-in; F(2x2, 5x5) in the second convolution's forward pass)")
+    print("| metric | panama-cnn (median) | panama-cnn, Winograd (median) | PyTorch (median) | TensorFlow (median) | panama-cnn / PyTorch | panama-cnn / TensorFlow | Winograd / TensorFlow |")
+    print("|---|---|---|---|---|---|---|---|")
     for k, name in keys:
-        a, b, c = med(p, k), med(t, k), med(f, k)
-        print(f"| {name} | {a:,.1f} | {b:,.1f} | {c:,.1f} | {a / b:.2f}x | {a / c:.2f}x |")
+        a, aw, b, c = med(p, k), med(pw, k), med(t, k), med(f, k)
+        print(f"| {name} | {a:,.1f} | {aw:,.1f} | {b:,.1f} | {c:,.1f} | {a / b:.2f}x | {a / c:.2f}x | {aw / c:.2f}x |")
 else:
     print("| metric | panama-cnn (median) | PyTorch (median) | panama-cnn / PyTorch |")
     print("|---|---|---|---|")
@@ -89,7 +94,8 @@ if by.get("numpy") and by.get("tfmatmul"):
     print(f"float32 GEMM ceiling, {p[0]['threads']} threads (best of n = 1024, 2048, 4096; medians over the runs):"
           f" OpenBLAS through numpy {med(nb, 'best_gflops'):.1f} GFLOP/s, TensorFlow MatMul (oneDNN) {med(tb, 'best_gflops'):.1f} GFLOP/s")
     print(f"the epoch's multiply-adds, 3 x the forward pass's (1.717 TFLOP), at the faster one ({ceil:.1f} GFLOP/s): {ideal:.2f} s;"
-          f" panama-cnn's epoch {med(p, 'epoch_s'):.2f} s = {med(p, 'epoch_s') / ideal:.2f}x that, {flop / med(p, 'epoch_s') / 1e9:.0f} GFLOP/s effective")
+          f" panama-cnn's epoch {med(p, 'epoch_s'):.2f} s = {med(p, 'epoch_s') / ideal:.2f}x that, {flop / med(p, 'epoch_s') / 1e9:.0f} GFLOP/s effective;"
+          f" with Winograd {med(pw, 'epoch_s'):.2f} s = {med(pw, 'epoch_s') / ideal:.2f}x")
 inf = [json.loads(l) for l in open(sys.argv[4]) if l.startswith("{")]
 o = [r for r in inf if r["impl"] == "panama-cnn"]
 x = [r for r in inf if r["impl"] == "onnxruntime"]

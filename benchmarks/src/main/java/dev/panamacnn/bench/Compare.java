@@ -52,9 +52,9 @@ public final class Compare {
                 if (l.startsWith("VmHWM:")) rssKb = Long.parseLong(l.replaceAll("[^0-9]", ""));
             }
             System.out.println(String.format(Locale.ROOT,
-                    "{\"impl\": \"panama-cnn\", \"threads\": %d, \"steps\": %d, \"train_images_per_s\": %.1f, \"epoch_s\": %.2f, "
+                    "{\"impl\": \"%s\", \"threads\": %d, \"steps\": %d, \"train_images_per_s\": %.1f, \"epoch_s\": %.2f, "
                             + "\"infer_1000_images_per_s\": %.1f, \"infer_1_images_per_s\": %.1f, \"peak_rss_mb\": %.1f}",
-                    threads, steps, steps * batch / trainSec, 60000 / (steps * batch / trainSec), inf1000, inf1, rssKb / 1024.0));
+                    InferCompare.label("panama-cnn"), threads, steps, steps * batch / trainSec, 60000 / (steps * batch / trainSec), inf1000, inf1, rssKb / 1024.0));
         }
     }
 }
