@@ -109,7 +109,13 @@ public final class Dense extends Layer {
             MemorySegment x = b.in(), out = b.out();
             long kOff = paramOffset, bOff = paramOffset + (long) in * units;
             if (n <= Flags.GEMV_ROWS && preact == null) { forwardFew(s, n, x, out, kOff, bOff); return; }
-            Gemm.gemm(ex.pool(), ex.gemmScratch(), false, false, n, units, in, x, 0, in, params, kOff, units, false, out, 0, units);
+            if (s.frozen() && Gemm.packedMatches(n)) {
+                // predict: the kernel packed once per weights version, not on every call (4 MB for the tutorial's)
+                packForGemm(kOff);
+                Gemm.gemmPacked(ex.pool(), ex.gemmScratch(), n, units, in, x, 0, in, gemmPacked, out, 0, units);
+            } else {
+                Gemm.gemm(ex.pool(), ex.gemmScratch(), false, false, n, units, in, x, 0, in, params, kOff, units, false, out, 0, units);
+            }
             int chunks = (n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
             ex.pool().forEach(chunks, (ch, wk) -> {
                 int r0 = ch * ROWS_PER_CHUNK, rows = Math.min(ROWS_PER_CHUNK, n - r0);
@@ -184,6 +190,18 @@ public final class Dense extends Layer {
                     for (int r = 0; r < n; r++) MemorySegment.copy(tail, (long) r * Gemv.BLOCK * 4, out, ((long) r * units + j) * 4, w * 4L);
                 }
             }
+        }
+
+        /** Predict's kernel in the GEMM's packed panels ({@link Gemm#packB}), made at weights version {@code gemmVersion}. */
+        private MemorySegment gemmPacked;
+        private long gemmVersion = -1;
+
+        private void packForGemm(long kOff) {
+            long v = b.weightsVersion().get();
+            if (gemmPacked != null && gemmVersion == v) return;
+            if (gemmPacked == null) gemmPacked = dev.panamacnn.tensor.Tensor.allocateFloats(b.arena(), Gemm.packedSize(in, units));
+            Gemm.packB(false, in, units, params, kOff, units, gemmPacked);
+            gemmVersion = v;
         }
 
         /** Makes the packed copy of the kernel, if the weights changed since it was made. */

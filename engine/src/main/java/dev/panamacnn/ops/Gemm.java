@@ -350,6 +350,41 @@ public final class Gemm {
     }
 
     /**
+     * Whether {@link #gemmPacked(Parallel, Scratch[], int, int, int, MemorySegment, long, int, MemorySegment, MemorySegment, long, int)}
+     * gives {@link #gemm(Parallel, Scratch[], boolean, boolean, int, int, int, MemorySegment, long, int, MemorySegment, long, int, boolean, MemorySegment, long, int)}'s
+     * bits for {@code m} rows of A: always, except where the latter reads a few rows' B in place with its own kernel.
+     */
+    public static boolean packedMatches(int m) { return !(m <= 2 * MRD && DIRECT_B); }
+
+    /**
+     * The parallel {@code C = A * B} (A not transposed) with B packed once by
+     * {@link #packB(boolean, int, int, MemorySegment, long, int, MemorySegment)}: for a B that many calls share (a
+     * layer's weights in predict). The same split and the same sums as the {@code gemm} it replaces, so the same bits
+     * wherever {@link #packedMatches} says so.
+     */
+    public static void gemmPacked(Parallel pool, Scratch[] scratch, int m, int n, int k, MemorySegment a, long aOff, int lda,
+                                  MemorySegment packedB, MemorySegment c, long cOff, int ldc) {
+        int threads = pool.threads();
+        if (threads == 1 || 2L * m * n * k < 2_000_000) {
+            gemmPacked(false, m, n, k, a, aOff, lda, packedB, false, c, cOff, ldc, scratch[0]);
+            return;
+        }
+        int target = threads * 2;
+        int mUnits = (m + MR - 1) / MR, nUnits = (n + NR - 1) / NR;
+        int nParts = Math.min(nUnits, target), mParts = 1;
+        if (nParts < target) mParts = Math.min(mUnits, (target + nParts - 1) / nParts);
+        int mStep = ((mUnits + mParts - 1) / mParts) * MR;
+        int nStep = ((nUnits + nParts - 1) / nParts) * NR;
+        int mBlocks = (m + mStep - 1) / mStep, nBlocks = (n + nStep - 1) / nStep;
+        pool.forEach(mBlocks * nBlocks, (task, w) -> {
+            int i0 = (task / nBlocks) * mStep, j0 = (task % nBlocks) * nStep;
+            int mm = Math.min(mStep, m - i0), nn = Math.min(nStep, n - j0);
+            gemmPacked(false, mm, nn, k, a, aOff + (long) i0 * lda, lda, packedB.asSlice((long) (j0 / NR) * k * NR * 4),
+                    false, c, cOff + (long) i0 * ldc + j0, ldc, scratch[w]);
+        });
+    }
+
+    /**
      * Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide column panels, zero-padded: panel p, row kk at
      * {@code start + (p*kc + kk)*NR}.
      */
