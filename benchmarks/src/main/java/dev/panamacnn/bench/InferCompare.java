@@ -136,7 +136,7 @@ public final class InferCompare {
     }
 
     /** Images per second of {@code call} (each {@code images} images), run for at least {@code seconds}. */
-    static double rate(Runnable call, int images, double seconds) {
+    public static double rate(Runnable call, int images, double seconds) {
         long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
         long calls = 0, t;
         do {

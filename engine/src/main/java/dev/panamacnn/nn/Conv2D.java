@@ -349,7 +349,7 @@ public final class Conv2D extends Layer {
             if (winograd(st)) {
                 if (!st.frozen() || winoVersion != v) wino.transformKernel(params, paramOffset);
                 winoVersion = st.frozen() ? v : -1;
-                if (!st.training()) return;   // inference needs no packed kernel; training's backward pass does
+                return;   // the forward pass needs no packed kernel, and the backward pass packs its own (Wᵀ)
             }
             if (st.frozen() && packedVersion == v) return;   // predict: the kernel has not changed since it was packed
             Gemm.packB(false, k, filters, params, paramOffset, filters, packedW);   // once, shared by every group

@@ -323,17 +323,37 @@ public final class Gemm {
                             MemorySegment a, long aOff, int lda,
                             MemorySegment b, long bOff, int ldb,
                             boolean accumulate, MemorySegment c, long cOff, int ldc) {
-        int threads = pool.threads();
-        long flops = 2L * m * n * k;
-        if (threads == 1 || flops < 2_000_000) {
+        if (!splits(pool, m, n, k)) {
             gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc, scratch[0]);
             return;
         }
-        // Split N first: a task then packs only its own columns of B (A is read in place), so nothing is
-        // packed twice. Split M only when N has too few panels (then each task repacks all of B, which is small).
-        // two tasks per thread: enough to even out a late thread, few enough that the operand every task packs
-        // again (A when N is split) is not copied many times (8 tasks per thread: dense forward 214 vs 255 GFLOP/s)
-        int target = threads * 2;
+        forEachBlock(pool, m, n, (i0, j0, mm, nn, w) -> {
+            long ao = transA ? aOff + i0 : aOff + (long) i0 * lda;
+            long bo = transB ? bOff + (long) j0 * ldb : bOff + j0;
+            gemm(transA, transB, mm, nn, k, a, ao, lda, b, bo, ldb, accumulate, c, cOff + (long) i0 * ldc + j0, ldc, scratch[w]);
+        });
+    }
+
+    /** Whether a product this size is worth splitting over {@code pool}'s threads. */
+    private static boolean splits(Parallel pool, int m, int n, int k) {
+        return pool.threads() > 1 && 2L * m * n * k >= 2_000_000;
+    }
+
+    /** One output block of a split product: rows {@code [i0, i0+mm)}, columns {@code [j0, j0+nn)}, on worker {@code w}. */
+    @FunctionalInterface
+    private interface Block {
+        void run(int i0, int j0, int mm, int nn, int w);
+    }
+
+    /**
+     * Splits C ({@code m x n}) into independent blocks and runs them on {@code pool}. Split N first: a task then
+     * packs only its own columns of B (A is read in place), so nothing is packed twice. Split M only when N has too
+     * few panels (then each task repacks all of B, which is small). Two tasks per thread: enough to even out a late
+     * thread, few enough that the operand every task packs again (A when N is split) is not copied many times
+     * (8 tasks per thread: dense forward 214 vs 255 GFLOP/s). Block edges fall on MR rows and NR columns.
+     */
+    private static void forEachBlock(Parallel pool, int m, int n, Block body) {
+        int target = pool.threads() * 2;
         int mUnits = (m + MR - 1) / MR, nUnits = (n + NR - 1) / NR;
         int nParts = Math.min(nUnits, target), mParts = 1;
         if (nParts < target) mParts = Math.min(mUnits, (target + nParts - 1) / nParts);
@@ -342,10 +362,7 @@ public final class Gemm {
         int mBlocks = (m + mStep - 1) / mStep, nBlocks = (n + nStep - 1) / nStep;
         pool.forEach(mBlocks * nBlocks, (task, w) -> {
             int i0 = (task / nBlocks) * mStep, j0 = (task % nBlocks) * nStep;
-            int mm = Math.min(mStep, m - i0), nn = Math.min(nStep, n - j0);
-            long ao = transA ? aOff + i0 : aOff + (long) i0 * lda;
-            long bo = transB ? bOff + (long) j0 * ldb : bOff + j0;
-            gemm(transA, transB, mm, nn, k, a, ao, lda, b, bo, ldb, accumulate, c, cOff + (long) i0 * ldc + j0, ldc, scratch[w]);
+            body.run(i0, j0, Math.min(mStep, m - i0), Math.min(nStep, n - j0), w);
         });
     }
 
@@ -364,24 +381,13 @@ public final class Gemm {
      */
     public static void gemmPacked(Parallel pool, Scratch[] scratch, int m, int n, int k, MemorySegment a, long aOff, int lda,
                                   MemorySegment packedB, MemorySegment c, long cOff, int ldc) {
-        int threads = pool.threads();
-        if (threads == 1 || 2L * m * n * k < 2_000_000) {
+        if (!splits(pool, m, n, k)) {
             gemmPacked(false, m, n, k, a, aOff, lda, packedB, false, c, cOff, ldc, scratch[0]);
             return;
         }
-        int target = threads * 2;
-        int mUnits = (m + MR - 1) / MR, nUnits = (n + NR - 1) / NR;
-        int nParts = Math.min(nUnits, target), mParts = 1;
-        if (nParts < target) mParts = Math.min(mUnits, (target + nParts - 1) / nParts);
-        int mStep = ((mUnits + mParts - 1) / mParts) * MR;
-        int nStep = ((nUnits + nParts - 1) / nParts) * NR;
-        int mBlocks = (m + mStep - 1) / mStep, nBlocks = (n + nStep - 1) / nStep;
-        pool.forEach(mBlocks * nBlocks, (task, w) -> {
-            int i0 = (task / nBlocks) * mStep, j0 = (task % nBlocks) * nStep;
-            int mm = Math.min(mStep, m - i0), nn = Math.min(nStep, n - j0);
-            gemmPacked(false, mm, nn, k, a, aOff + (long) i0 * lda, lda, packedB.asSlice((long) (j0 / NR) * k * NR * 4),
-                    false, c, cOff + (long) i0 * ldc + j0, ldc, scratch[w]);
-        });
+        forEachBlock(pool, m, n, (i0, j0, mm, nn, w) ->
+                gemmPacked(false, mm, nn, k, a, aOff + (long) i0 * lda, lda, packedB.asSlice((long) (j0 / NR) * k * NR * 4),
+                        false, c, cOff + (long) i0 * ldc + j0, ldc, scratch[w]));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.panamacnn.bench.tf;
 
+import dev.panamacnn.bench.InferCompare;
 import dev.panamacnn.data.Dataset;
 import dev.panamacnn.data.Mnist;
 import dev.panamacnn.loss.Loss;
@@ -129,8 +130,8 @@ public final class TfCompare {
                 for (int i = 0; i < 1000; i++) singles.add(images(testX, i, 1));
                 int[] next = {0};
                 Runnable single = () -> net.predict(s, singles.get(next[0]++ % singles.size()));
-                rate(single, 1.0);
-                double inf1 = rate(single, 2.0);
+                InferCompare.rate(single, 1, 1.0);
+                double inf1 = InferCompare.rate(single, 1, 2.0);
                 for (TFloat32 x : singles) x.close();
                 long rssKb = -1;
                 for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -279,17 +280,5 @@ public final class TfCompare {
 
     static TFloat32 images(float[] x, int from, int n) {
         return TFloat32.tensorOf(Shape.of(n, 28, 28, 1), DataBuffers.of(java.util.Arrays.copyOfRange(x, from * 784, (from + n) * 784), true, false));
-    }
-
-    /** Images per second of {@code call} (one image each), run for at least {@code seconds}. */
-    static double rate(Runnable call, double seconds) {
-        long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
-        long calls = 0, t;
-        do {
-            for (int i = 0; i < 10; i++) call.run();
-            calls += 10;
-            t = System.nanoTime();
-        } while (t < end);
-        return calls / ((t - t0) / 1e9);
     }
 }
