@@ -29,7 +29,8 @@ import static dev.panamacnn.ops.Gemm.S;
  *
  * <p>The two kernels repeat the GEMM micro-kernel's accumulator code rather than share it: their inner loops
  * index the image differently, C2 drops the bounds checks only for indices linear in the loop counter with
- * constant factors, and handing the sixteen accumulators to a helper makes C2 box them (Gemm's kernel notes).
+ * constant factors, and handing the sixteen accumulators to a helper makes C2 box them (Gemm's kernel notes). Like
+ * the GEMM's, each kernel runs as two 4-row halves where {@link Gemm#HALVES} says so (AVX2), with the same bits.
  *
  * <p>Summation order: the forward pass sums the taps in (ky, kx) order in one chain per output; the kernel
  * gradient sums one sample's pixels in row-major order in one chain and adds that sample's sum to the
@@ -260,6 +261,17 @@ public final class DirectConv {
     /** MR pixels along x (at {@code base}, {@code base+1}, ...) times one filter panel, summed over the kh x kw taps. */
     static void kernelForward(float[] img, int base, int w, int kh, int kw, MemorySegment pw, long pwStart,
                               MemorySegment c, long cByte, long ldcBytes) {
+        if (Gemm.HALVES) {
+            kernelForward4(img, base, w, kh, kw, pw, pwStart, c, cByte, ldcBytes);
+            kernelForward4(img, base + 4, w, kh, kw, pw, pwStart, c, cByte + 4 * ldcBytes, ldcBytes);
+        } else {
+            kernelForward8(img, base, w, kh, kw, pw, pwStart, c, cByte, ldcBytes);
+        }
+    }
+
+    /** The whole tile at once: 16 accumulators. */
+    static void kernelForward8(float[] img, int base, int w, int kh, int kw, MemorySegment pw, long pwStart,
+                               MemorySegment c, long cByte, long ldcBytes) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -310,6 +322,16 @@ public final class DirectConv {
      * sample, into the MR x NR {@code tile}.
      */
     static void kernelGradientTile(float[] img, int[] offs, int rowStep, int oh, int ow, MemorySegment dout, MemorySegment tile) {
+        if (Gemm.HALVES) {
+            kernelGradientTile4(img, offs[0], offs[1], offs[2], offs[3], rowStep, oh, ow, dout, tile, 0);
+            kernelGradientTile4(img, offs[4], offs[5], offs[6], offs[7], rowStep, oh, ow, dout, tile, 4 * NR * 4L);
+        } else {
+            kernelGradientTile8(img, offs, rowStep, oh, ow, dout, tile);
+        }
+    }
+
+    /** The whole tile at once: 16 accumulators. */
+    static void kernelGradientTile8(float[] img, int[] offs, int rowStep, int oh, int ow, MemorySegment dout, MemorySegment tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -354,5 +376,69 @@ public final class DirectConv {
         c50.intoMemorySegment(tile, r, NO); c51.intoMemorySegment(tile, r + L * 4L, NO); r += ld;
         c60.intoMemorySegment(tile, r, NO); c61.intoMemorySegment(tile, r + L * 4L, NO); r += ld;
         c70.intoMemorySegment(tile, r, NO); c71.intoMemorySegment(tile, r + L * 4L, NO);
+    }
+
+    /** {@link #kernelForward} for 4 pixels along x: 8 accumulators ({@link Gemm#HALVES}). */
+    static void kernelForward4(float[] img, int base, int w, int kh, int kw, MemorySegment pw, long pwStart,
+                               MemorySegment c, long cByte, long ldcBytes) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int ky = 0; ky < kh; ky++) {
+            int ab = base + ky * w;
+            long bb = pwStart + (long) ky * kw * NR * 4;
+            for (int kx = 0; kx < kw; kx++) {
+                int ao = ab + kx;
+                long bo = bb + (long) kx * (NR * 4);
+                FloatVector b0 = FloatVector.fromMemorySegment(S, pw, bo, NO);
+                FloatVector b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+                FloatVector v = FloatVector.broadcast(S, img[ao]);
+                c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+                v = FloatVector.broadcast(S, img[ao + 1]);
+                c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+                v = FloatVector.broadcast(S, img[ao + 2]);
+                c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+                v = FloatVector.broadcast(S, img[ao + 3]);
+                c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            }
+        }
+        long r = cByte;
+        c00.intoMemorySegment(c, r, NO); c01.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c10.intoMemorySegment(c, r, NO); c11.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c20.intoMemorySegment(c, r, NO); c21.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c30.intoMemorySegment(c, r, NO); c31.intoMemorySegment(c, r + L * 4L, NO);
+    }
+
+    /** {@link #kernelGradientTile} for 4 kernel taps, into the tile's rows from byte {@code tileByte}: 8 accumulators. */
+    static void kernelGradientTile4(float[] img, int o0, int o1, int o2, int o3, int rowStep, int oh, int ow, MemorySegment dout,
+                                    MemorySegment tile, long tileByte) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int oy = 0; oy < oh; oy++) {
+            int ab = oy * rowStep;
+            long bb = (long) oy * ow * NR * 4;
+            for (int ox = 0; ox < ow; ox++) {
+                int ao = ab + ox;
+                long bo = bb + (long) ox * (NR * 4);
+                FloatVector b0 = FloatVector.fromMemorySegment(S, dout, bo, NO);
+                FloatVector b1 = FloatVector.fromMemorySegment(S, dout, bo + L * 4, NO);
+                FloatVector v = FloatVector.broadcast(S, img[ao + o0]);
+                c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+                v = FloatVector.broadcast(S, img[ao + o1]);
+                c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+                v = FloatVector.broadcast(S, img[ao + o2]);
+                c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+                v = FloatVector.broadcast(S, img[ao + o3]);
+                c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            }
+        }
+        long r = tileByte, ld = NR * 4L;
+        c00.intoMemorySegment(tile, r, NO); c01.intoMemorySegment(tile, r + L * 4L, NO); r += ld;
+        c10.intoMemorySegment(tile, r, NO); c11.intoMemorySegment(tile, r + L * 4L, NO); r += ld;
+        c20.intoMemorySegment(tile, r, NO); c21.intoMemorySegment(tile, r + L * 4L, NO); r += ld;
+        c30.intoMemorySegment(tile, r, NO); c31.intoMemorySegment(tile, r + L * 4L, NO);
     }
 }

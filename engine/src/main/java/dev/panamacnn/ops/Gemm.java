@@ -49,6 +49,14 @@ public final class Gemm {
     public static final int MC = 16 * MR;
     public static final int NC = 16 * NR;
     static final boolean VECTOR = dev.panamacnn.runtime.Flags.VECTOR;
+    /**
+     * Whether the MR x NR micro-kernels run as two passes over 4-row halves of the tile. The whole tile needs 2*MR
+     * = 16 accumulators, two B vectors and a broadcast, 19 vector registers: AVX-512 has 32, but AVX2 has 16, and
+     * there C2 spills accumulators to the stack on every k (the kernel ran at ~44% of the FMA peak on a Zen 3). Each
+     * half keeps 8 accumulators and re-reads the B panel from L1. Every element of C still gets the same operations
+     * in the same order, so both ways give the same bits.
+     */
+    static final boolean HALVES = dev.panamacnn.runtime.Flags.halfTiles(S.vectorBitSize());
 
     /** Whether the Vector API micro-kernels are in use (not {@code -Dpanamacnn.vector=false}). */
     public static boolean vectorized() { return VECTOR; }
@@ -563,13 +571,25 @@ public final class Gemm {
 
     /**
      * MR x NR micro-kernel over packed arrays, A packed by rows ({@code pa[aStart + r*KC + kk]}), B in a panel
-     * ({@code pb[bStart + kk*NR + j]}): sixteen accumulator vectors, one broadcast per row and k. Every index is
+     * ({@code pb[bStart + kk*NR + j]}): sixteen accumulator vectors (or two passes of eight, {@link #HALVES}), one
+     * broadcast per row and k. Every index is
      * linear in {@code kk} with constant or loop-invariant parts, so C2 removes all bounds checks from the loop
      * and folds the row offsets into the addressing. The tile goes to {@code c} (straight into C, or into the
      * scratch tile for edges). (Keep the stores inline: routing them through a helper method made C2 keep the
      * accumulators boxed, 10x slower.)
      */
     static void kernelRowsA(float[] pa, int aStart, MemorySegment pb, long bStart, int kc,
+                            MemorySegment c, long cByte, long ldcBytes, boolean acc) {
+        if (HALVES) {
+            kernelRowsA4(pa, aStart, pb, bStart, kc, c, cByte, ldcBytes, acc);
+            kernelRowsA4(pa, aStart + 4 * KC, pb, bStart, kc, c, cByte + 4 * ldcBytes, ldcBytes, acc);
+        } else {
+            kernelRowsA8(pa, aStart, pb, bStart, kc, c, cByte, ldcBytes, acc);
+        }
+    }
+
+    /** The whole MR x NR tile at once: 16 accumulators. */
+    static void kernelRowsA8(float[] pa, int aStart, MemorySegment pb, long bStart, int kc,
                             MemorySegment c, long cByte, long ldcBytes, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -632,6 +652,17 @@ public final class Gemm {
      */
     static void kernelColumnsA(float[] pa, int aStart, MemorySegment pb, long bStart, int kc,
                             MemorySegment c, long cByte, long ldcBytes, boolean acc) {
+        if (HALVES) {
+            kernelColumnsA4(pa, aStart, pb, bStart, kc, c, cByte, ldcBytes, acc);
+            kernelColumnsA4(pa, aStart + 4, pb, bStart, kc, c, cByte + 4 * ldcBytes, ldcBytes, acc);
+        } else {
+            kernelColumnsA8(pa, aStart, pb, bStart, kc, c, cByte, ldcBytes, acc);
+        }
+    }
+
+    /** The whole MR x NR tile at once: 16 accumulators. */
+    static void kernelColumnsA8(float[] pa, int aStart, MemorySegment pb, long bStart, int kc,
+                            MemorySegment c, long cByte, long ldcBytes, boolean acc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -682,6 +713,76 @@ public final class Gemm {
         c50.intoMemorySegment(c, r, NO); c51.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
         c60.intoMemorySegment(c, r, NO); c61.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
         c70.intoMemorySegment(c, r, NO); c71.intoMemorySegment(c, r + L * 4L, NO);
+    }
+
+    /** {@link #kernelRowsA} for rows {@code 0..3} of a row-packed A block from {@code aStart}: 8 accumulators (see {@link #HALVES}). */
+    static void kernelRowsA4(float[] pa, int aStart, MemorySegment pb, long bStart, int kc,
+                             MemorySegment c, long cByte, long ldcBytes, boolean acc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            long bo = bStart + (long) kk * (NR * 4);
+            int ao = aStart + kk;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, pb, bo, NO);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, pb, bo + L * 4, NO);
+            FloatVector v = FloatVector.broadcast(S, pa[ao]);
+            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, pa[ao + KC]);
+            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, pa[ao + 2 * KC]);
+            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, pa[ao + 3 * KC]);
+            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+        }
+        long r = cByte;
+        if (acc) {
+            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r, NO)); c01 = c01.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r, NO)); c11 = c11.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r, NO)); c21 = c21.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r, NO)); c31 = c31.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO));
+        }
+        r = cByte;
+        c00.intoMemorySegment(c, r, NO); c01.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c10.intoMemorySegment(c, r, NO); c11.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c20.intoMemorySegment(c, r, NO); c21.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c30.intoMemorySegment(c, r, NO); c31.intoMemorySegment(c, r + L * 4L, NO);
+    }
+
+    /** {@link #kernelColumnsA} for columns {@code 0..3} of a column-packed A block from {@code aStart}: 8 accumulators (see {@link #HALVES}). */
+    static void kernelColumnsA4(float[] pa, int aStart, MemorySegment pb, long bStart, int kc,
+                             MemorySegment c, long cByte, long ldcBytes, boolean acc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int kk = 0; kk < kc; kk++) {
+            long bo = bStart + (long) kk * (NR * 4);
+            int ao = aStart + kk * MC;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, pb, bo, NO);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, pb, bo + L * 4, NO);
+            FloatVector v = FloatVector.broadcast(S, pa[ao]);
+            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, pa[ao + 1]);
+            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, pa[ao + 2]);
+            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, pa[ao + 3]);
+            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+        }
+        long r = cByte;
+        if (acc) {
+            c00 = c00.add(FloatVector.fromMemorySegment(S, c, r, NO)); c01 = c01.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c10 = c10.add(FloatVector.fromMemorySegment(S, c, r, NO)); c11 = c11.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c20 = c20.add(FloatVector.fromMemorySegment(S, c, r, NO)); c21 = c21.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO)); r += ldcBytes;
+            c30 = c30.add(FloatVector.fromMemorySegment(S, c, r, NO)); c31 = c31.add(FloatVector.fromMemorySegment(S, c, r + L * 4L, NO));
+        }
+        r = cByte;
+        c00.intoMemorySegment(c, r, NO); c01.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c10.intoMemorySegment(c, r, NO); c11.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c20.intoMemorySegment(c, r, NO); c21.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c30.intoMemorySegment(c, r, NO); c31.intoMemorySegment(c, r + L * 4L, NO);
     }
 
     /** Scalar micro-kernel over packed arrays ({@code pa[aStart + r*ars + kk*aks]}), same operation order per element. */

@@ -12,6 +12,21 @@ public final class Flags {
     /** {@code -Dpanamacnn.vector=false}: scalar GEMM micro-kernels instead of the Vector API ones (for comparisons). */
     public static final boolean VECTOR = !"false".equals(System.getProperty("panamacnn.vector"));
 
+    /**
+     * {@code -Dpanamacnn.tile=halves|whole}: whether the 8-row GEMM and convolution micro-kernels run as two 4-row
+     * passes (same bits either way). Default: halves where vectors are narrower than 512 bits on x86 (AVX2: 16
+     * vector registers, too few for the whole tile), whole elsewhere.
+     */
+    public static boolean halfTiles(int vectorBits) {
+        String v = System.getProperty("panamacnn.tile");
+        if (v == null) {
+            String arch = System.getProperty("os.arch", "");
+            return (arch.equals("amd64") || arch.equals("x86_64")) && vectorBits < 512;
+        }
+        if (!v.equals("halves") && !v.equals("whole")) throw new IllegalArgumentException("-Dpanamacnn.tile: halves or whole, got '" + v + "'");
+        return v.equals("halves");
+    }
+
     /** {@code -Dpanamacnn.directB=false}: always pack B in the GEMM, even where it can be read in place. */
     public static final boolean DIRECT_B = !"false".equals(System.getProperty("panamacnn.directB"));
 
