@@ -22,10 +22,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * One core, the GEMM's building blocks alone (in package {@code dev.panamacnn.ops} to reach them):
  * <ul>
- *   <li>{@code fmaPeak}: 12 independent FMA chains on registers, 100,000 rounds = 38,400,000 FLOP per call (what
- *       the core can do at all; GFLOP/s = 38,400,000 / ns);</li>
- *   <li>{@code kernelRows} / {@code kernelColumns}: the 8 x 32 micro-kernel over KC = 256, its data in L1/L2
- *       (A by rows, or by columns as for a transposed A), 131,072 FLOP per call;</li>
+ *   <li>{@code fmaPeak}: 12 independent FMA chains on registers, 100,000 rounds = 2,400,000 x L FLOP per call for
+ *       L float lanes (38,400,000 with AVX-512's 16, 19,200,000 with AVX2's 8; what the core can do at all);</li>
+ *   <li>{@code kernelRows} / {@code kernelColumns}: the 8 x 2L micro-kernel over KC = 256, its data in L1/L2
+ *       (A by rows, or by columns as for a transposed A), 8,192 x L FLOP per call (131,072 with AVX-512, 65,536
+ *       with AVX2, where it runs as two 4-row halves unless {@code -Dpanamacnn.tile=whole});</li>
  *   <li>{@code packDenseKernel} / {@code packDenseKernelTransposed}: packing the dense layer's 1024 x 1000 kernel
  *       into panels block by block, as the serial GEMM does for the forward and the input-gradient products.</li>
  * </ul>
