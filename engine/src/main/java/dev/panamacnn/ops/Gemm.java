@@ -54,8 +54,8 @@ public final class Gemm {
      * = 16 accumulators, two B vectors and a broadcast, 19 vector registers: AVX-512 has 32, but AVX2 has 16, so C2
      * cannot keep them all in registers (the whole tile ran at ~44% of the FMA peak on a Zen 3, the halves at ~74%;
      * docs/performance.md). Each half keeps 8 accumulators and re-reads the B panel from L1. The 4-row kernels repeat
-     * the 8-row ones' code for the reasons in {@link #kernelRowsA}'s and {@link #kernelColumnsA}'s notes. Every element of C still gets the same operations
-     * in the same order, so both ways give the same bits.
+     * the 8-row ones' code for the reasons in {@link #kernelRowsA}'s and {@link #kernelColumnsA}'s notes. Every element
+     * of C still gets the same operations in the same order, so both ways give the same bits.
      */
     static final boolean HALVES = dev.panamacnn.runtime.Flags.halfTiles(S.vectorBitSize());
 
