@@ -354,11 +354,11 @@ public final class CpuBackend implements Backend {
             // group-by-group layers: each worker's own time, averaged over the workers
             for (long[] t : fwdGroupNanos) f += (double) t[i] / fwdGroupNanos.length;
             for (long[] t : bwdGroupNanos) b += (double) t[i] / bwdGroupNanos.length;
-            sb.append(String.format(Locale.ROOT, "%-18s %10.2f %10.2f%n", layers.get(i).name(), f / st, b / st));
+            sb.append(String.format(Locale.ROOT, "%-18s %10.3f %10.3f%n", layers.get(i).name(), f / st, b / st));
             tf += f / st; tb += b / st;
         }
-        sb.append(String.format(Locale.ROOT, "%-18s %10.2f%n", net.optimizer().name(), optNanos / st));
-        sb.append(String.format(Locale.ROOT, "%-18s %10.2f %10.2f   total %.2f%n", "sum", tf, tb, tf + tb + optNanos / st));
+        sb.append(String.format(Locale.ROOT, "%-18s %10.3f%n", net.optimizer().name(), optNanos / st));
+        sb.append(String.format(Locale.ROOT, "%-18s %10.3f %10.3f   total %.3f%n", "sum", tf, tb, tf + tb + optNanos / st));
         return sb.toString();
     }
 

@@ -204,11 +204,13 @@ public final class Conv2D extends Layer {
             long rows = (long) chunkSamples * oh * ow;
             dcols = new MemorySegment[workers];
             receptive = direct ? null : new ConvOps.Receptive[workers];
+            rowsFrom = new RowsFrom[workers];
             padIn = new MemorySegment[workers];
             padDIn = new MemorySegment[workers];
             for (int i = 0; i < workers; i++) {
                 if (!scatterInputGradient) dcols[i] = Tensor.allocateFloats(arena, (direct ? (long) oh * ow : rows) * k);
                 if (!direct) receptive[i] = new ConvOps.Receptive(h, w, c, kh, kw, sh, sw, oh, ow, (int) rows);
+                rowsFrom[i] = new RowsFrom();
                 if (padded) {
                     padIn[i] = Tensor.allocateFloats(arena, (long) chunkSamples * h * w * c);
                     padDIn[i] = Tensor.allocateFloats(arena, (long) chunkSamples * h * w * c);
@@ -382,10 +384,40 @@ public final class Conv2D extends Layer {
                     if (!fused) finishForward(out, s * outSize, rows);
                     continue;
                 }
+                if (groups == 1 && Flags.SPLIT_ALONE && rows >= 4 * Gemm.MR && ex.pool().threads() > 1) {
+                    // one group (a batch of 1) runs on the calling thread with the pool idle (Parallel.forEach), so its rows are split
+                    aloneRows = rows;
+                    aloneParts = Math.min(ex.pool().threads(), rows / (2 * Gemm.MR));
+                    aloneOut = out;
+                    aloneOutOff = s * outSize;
+                    receptive[0].at(src, srcOff);
+                    ex.pool().forEachPinned(aloneParts, aloneRowsPart);
+                    continue;
+                }
                 Gemm.gemmPacked(false, rows, filters, k, receptive[wk].at(src, srcOff), packedW, false, out, s * outSize, filters, gs);
                 finishForward(out, s * outSize, rows);
             }
         }
+
+        /**
+         * One thread's rows of a lone group's forward GEMM: rows are split at multiples of {@link Gemm#MR}, so every
+         * register tile, and with it every output's bits, is the same as in one call over all rows. The call's state is
+         * in the alone* fields (no lambda allocated per call); {@code receptive[0]} reads the input for every thread.
+         */
+        private int aloneRows, aloneParts;
+        private long aloneOutOff;
+        private MemorySegment aloneOut;
+        private RowsFrom[] rowsFrom;
+        private final dev.panamacnn.runtime.Parallel.Body aloneRowsPart = (p, wk) -> {
+            int tiles = aloneRows / Gemm.MR, parts = aloneParts;
+            int r0 = (int) ((long) p * tiles / parts) * Gemm.MR, r1 = p + 1 == parts ? aloneRows : (int) ((long) (p + 1) * tiles / parts) * Gemm.MR;
+            RowsFrom a = rowsFrom[wk];
+            a.source = receptive[0];
+            a.first = r0;
+            long off = aloneOutOff + (long) r0 * filters;
+            Gemm.gemmPacked(false, r1 - r0, filters, k, a, packedW, false, aloneOut, off, filters, ex.gemmScratch()[wk]);
+            finishForward(aloneOut, off, r1 - r0);
+        };
 
         @Override public void beforeBackward(Step st) {
             if (b.inputGradient()) Gemm.packB(true, filters, k, params, paramOffset, filters, packedWT, packRows);   // Wᵀ, once
@@ -490,6 +522,16 @@ public final class Conv2D extends Layer {
                 backwardPooledGroup(st.group(), st.groups(), st.worker(), b.in(), pool.b.out(), pool.b.dOut(), st.n());
             }
             @Override public void afterBackward(Step st) { Cpu.this.afterBackward(st); }
+        }
+    }
+
+    /** Rows {@code first, first + 1, ...} of another {@link Gemm.PackA}, as rows {@code 0, 1, ...}. */
+    private static final class RowsFrom implements Gemm.PackA {
+        Gemm.PackA source;
+        int first;
+
+        @Override public void pack(boolean transA, int ic, int pc, int mc, int kc, float[] dst) {
+            source.pack(transA, first + ic, pc, mc, kc, dst);
         }
     }
 

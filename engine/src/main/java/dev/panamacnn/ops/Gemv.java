@@ -29,6 +29,9 @@ public final class Gemv {
     /** Columns per register block: eight vectors, enough independent FMA chains to cover the FMA latency. */
     public static final int BLOCK = 8 * L;
 
+    /** Floats per vector: a block narrower than {@link #BLOCK} runs as this many columns per FMA chain. */
+    public static final int LANES = L;
+
     /**
      * {@code C[i, j0:j1] (+)= A[i, :] * B[:, j0:j1]} for rows {@code i < m}; A row-major ({@code lda}), B row-major
      * ({@code ldb}), C row-major ({@code ldc}); offsets in floats.

@@ -17,12 +17,14 @@ public final class Parallel implements AutoCloseable {
         void run(int chunk, int worker);
     }
 
+    static final int SPINS = Integer.getInteger("panamacnn.spins", 20_000);
     private final int threads;
     private final Thread[] helpers;
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Body body;
     private volatile int chunks;
+    private volatile boolean pinned;
     private volatile long generation;
     private volatile boolean closed;
     private volatile Throwable failure;
@@ -48,8 +50,26 @@ public final class Parallel implements AutoCloseable {
 
     public int threads() { return threads; }
 
-    /** Runs {@code body} for chunks {@code 0..n-1} and returns when all are done. Not reentrant. */
+    /**
+     * Runs {@code body} for chunks {@code 0..n-1} and returns when all are done. Not reentrant, with one exception: a
+     * single chunk ({@code n == 1}) runs on the caller without touching the pool, so that chunk may use the pool itself
+     * (a lone sample's layer splits its own work this way).
+     */
     public void forEach(int n, Body body) {
+        run(n, body, false);
+    }
+
+    /**
+     * As {@link #forEach}, but chunk {@code i} always runs on worker {@code i % threads} (the caller is worker 0). For
+     * work that reads the same data chunk by chunk on every call: each chunk's data then stays in the cache of the
+     * core that read it last time, where a chunk that moves between threads must be fetched from another core's
+     * cache or from memory.
+     */
+    public void forEachPinned(int n, Body body) {
+        run(n, body, true);
+    }
+
+    private void run(int n, Body body, boolean pinned) {
         if (n <= 0) return;
         if (threads == 1 || n == 1) {
             for (int i = 0; i < n; i++) body.run(i, 0);
@@ -59,6 +79,7 @@ public final class Parallel implements AutoCloseable {
         this.failure = null;
         this.body = body;
         this.chunks = n;
+        this.pinned = pinned;
         this.caller = Thread.currentThread();
         next.set(0);
         pending.set(helpers.length);
@@ -82,6 +103,10 @@ public final class Parallel implements AutoCloseable {
         Body b = body;
         int n = chunks;
         try {
+            if (pinned) {
+                for (int i = worker; i < n && failure == null; i += threads) b.run(i, worker);
+                return;
+            }
             int i;
             while ((i = next.getAndIncrement()) < n) {
                 if (failure != null) break;
@@ -99,7 +124,7 @@ public final class Parallel implements AutoCloseable {
             if (g == seen) {
                 int spins = 0;
                 while (generation == seen && !closed) {
-                    if (++spins < 20_000) Thread.onSpinWait(); else LockSupport.park(this);
+                    if (++spins < SPINS) Thread.onSpinWait(); else LockSupport.park(this);
                 }
                 continue;
             }

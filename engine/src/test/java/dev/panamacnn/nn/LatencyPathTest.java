@@ -24,9 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * kept segment announced with {@link Sequential#weightsChanged()}, and loaded weights.
  */
 class LatencyPathTest {
-    static Sequential model(int units, Activation act, int threads) {
+    static Sequential model(int units, Activation act, int threads) { return model(units, act, threads, 12); }
+
+    static Sequential model(int units, Activation act, int threads, int side) {
         return new Sequential(
-                new Conv2D(8, 3, 3, Activation.RELU, Shape.of(12, 12, 1)),
+                new Conv2D(8, 3, 3, Activation.RELU, Shape.of(side, side, 1)),
                 new MaxPool2D(2, 2),
                 new Conv2D(16, 3, 3, Activation.RELU),
                 new Flatten(),
@@ -34,9 +36,11 @@ class LatencyPathTest {
                 new Dense(7, Activation.SOFTMAX)).seed(3).threads(threads);
     }
 
-    static Tensor images(Arena arena, int n, long seed) {
+    static Tensor images(Arena arena, int n, long seed) { return images(arena, n, seed, 12); }
+
+    static Tensor images(Arena arena, int n, long seed, int side) {
         Rng r = new Rng(seed);
-        Tensor x = Tensor.allocate(arena, Shape.of(n, 12, 12, 1));
+        Tensor x = Tensor.allocate(arena, Shape.of(n, side, side, 1));
         for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
         return x;
     }
@@ -60,6 +64,19 @@ class LatencyPathTest {
                         m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
                         samePredictions(m, images(arena, 24, 1), "units=" + units + " " + act + " threads=" + threads);
                     }
+                }
+            }
+        }
+    }
+
+    @Test void aLoneSamplesConvolutionSplitBetweenThreadsGivesTheBatchPathsBits() {
+        // 20 x 20 images: the second convolution has 7 x 7 = 49 output rows for one sample, enough to split them between
+        // threads (at multiples of the register tile's 8 rows, the last part ragged); a batch of 24 runs group by group
+        for (int side : new int[] {20, 26}) {
+            for (int threads : new int[] {2, 3}) {
+                try (Arena arena = Arena.ofShared(); Sequential m = model(40, Activation.RELU, threads, side)) {
+                    m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                    samePredictions(m, images(arena, 24, 4, side), "side=" + side + " threads=" + threads);
                 }
             }
         }
