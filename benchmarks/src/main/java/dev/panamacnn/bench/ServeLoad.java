@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * post one digit picture each, back to back, for {@code SECONDS}, against the server with batching on
  * ({@code --max-batch 64 --max-delay-ms 2}) and off ({@code --max-batch 1}), alternating, {@code ROUNDS} times each, in
  * one process (the two cores are shared by clients and server, as on a small host). Prints a table: requests/s,
- * latency p50 and p99, errors. Usage: {@code ServeLoad MODEL_DIR IMAGE.png [CLIENTS=64] [SECONDS=10] [ROUNDS=2]}.
+ * latency p50 and p99, errors; then the engine's own images/s at batch 1 and 64 in the same process, whose ratio bounds
+ * what batching can buy. Usage: {@code ServeLoad MODEL_DIR IMAGE.png [CLIENTS=64] [SECONDS=10] [ROUNDS=2]}.
  */
 public final class ServeLoad {
     record Result(String config, double rps, double p50ms, double p99ms, long errors, long requests) {}
@@ -42,6 +43,7 @@ public final class ServeLoad {
         for (int r = 0; r < rounds; r++) {
             for (int batch : new int[] {64, 1}) all.add(run(model, png, type, clients, seconds, batch));
         }
+        double[] engine = engineRates(model, 64);   // after the load runs: the JIT has compiled the kernels by then
         System.out.printf(Locale.ROOT, "%d clients, %d s per run, %d rounds, one %s per request, loopback%n", clients, seconds, rounds,
                 args[1].endsWith(".json") ? "JSON instance" : "digit picture");
         System.out.println("| configuration | requests/s | p50 ms | p99 ms | errors | requests |");
@@ -52,6 +54,39 @@ public final class ServeLoad {
         double on = all.stream().filter(x -> x.config().startsWith("batching on")).mapToDouble(Result::rps).sorted().toArray()[(rounds - 1) / 2];
         double off = all.stream().filter(x -> x.config().startsWith("batching off")).mapToDouble(Result::rps).sorted().toArray()[(rounds - 1) / 2];
         System.out.printf(Locale.ROOT, "median requests/s: batching on %,.0f, off %,.0f: %.1fx%n", on, off, on / off);
+        System.out.printf(Locale.ROOT, "the engine alone, the same model and threads, in this process: batch 1 %,.0f images/s, batch 64 %,.0f images/s: %.1fx%n",
+                engine[0], engine[1], engine[1] / engine[0]);
+        System.out.printf(Locale.ROOT, "(a request costs the same outside the engine whether it is batched or not, so batching can raise requests/s by at most %.1fx here)%n",
+                engine[1] / engine[0]);
+    }
+
+    /**
+     * Images/s of the model's engine alone at batch 1 and at batch {@code big}, as the server's batcher calls it (input
+     * copied into the engine's buffer, {@code predict} into a planned output): each warmed up for 1 s, then timed for 2 s.
+     */
+    static double[] engineRates(Path dir, int big) throws Exception {
+        try (Sequential m = Sequential.load(dir).threads(2); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            var backend = m.backend();
+            int in = m.inputShape().size(), classes = m.outputShape().size();
+            int cap = backend.reserve(big, false);
+            java.lang.foreign.MemorySegment x = arena.allocate((long) cap * in * 4, 64), out = arena.allocate((long) cap * classes * 4, 64);
+            for (long i = 0; i < (long) cap * in; i++) x.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) ((i * 7919) % 256) / 255f);
+            double[] r = new double[2];
+            int[] sizes = {1, Math.min(big, cap)};
+            for (int t = 0; t < 2; t++) {
+                int n = sizes[t];
+                for (int phase = 0; phase < 2; phase++) {
+                    long t0 = System.nanoTime(), until = t0 + (phase == 0 ? 1_000_000_000L : 2_000_000_000L), calls = 0;
+                    while (System.nanoTime() < until) {
+                        java.lang.foreign.MemorySegment.copy(x, 0, backend.input(), 0, (long) n * in * 4);
+                        backend.predict(n, out);
+                        calls++;
+                    }
+                    r[t] = calls * n / ((System.nanoTime() - t0) / 1e9);
+                }
+            }
+            return r;
+        }
     }
 
     static Result run(Path dir, byte[] png, String type, int clients, int seconds, int maxBatch) throws Exception {
