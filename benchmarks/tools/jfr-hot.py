@@ -9,7 +9,7 @@ Record (1 ms sampling period, see sampling.jfc), then print and summarise:
   python3 benchmarks/tools/jfr-hot.py step.txt [skip-fraction]
 
 Samples from the first skip-fraction of the recording (default 0.35: JIT warm-up) are left out. A helper thread
-spinning for work counts as "helper idle"; the caller waiting in Parallel.forEach as "main waiting"; main-thread
+spinning for work counts as "helper idle"; the caller waiting in Parallel.forEach (or run) as "main waiting"; main-thread
 samples outside any parallel chunk as "main serial".
 """
 import collections
@@ -38,7 +38,7 @@ for _, thread, frames in steady:
     top = frames[0].replace("dev.panamacnn.", "")
     if "helperLoop" in top:
         key = "helper idle"
-    elif "Parallel.forEach" in top:
+    elif "Parallel.forEach" in top or "Parallel.run" in top:   # the caller's wait (in run since forEachPinned)
         key = "main waiting"
     elif thread == "main" and not any("Parallel.work" in f for f in frames):
         key = "main serial: " + top
