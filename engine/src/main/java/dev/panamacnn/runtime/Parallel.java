@@ -17,7 +17,6 @@ public final class Parallel implements AutoCloseable {
         void run(int chunk, int worker);
     }
 
-    static final int SPINS = Integer.getInteger("panamacnn.spins", 20_000);
     private final int threads;
     private final Thread[] helpers;
     private final AtomicInteger next = new AtomicInteger();
@@ -124,7 +123,7 @@ public final class Parallel implements AutoCloseable {
             if (g == seen) {
                 int spins = 0;
                 while (generation == seen && !closed) {
-                    if (++spins < SPINS) Thread.onSpinWait(); else LockSupport.park(this);
+                    if (++spins < 20_000) Thread.onSpinWait(); else LockSupport.park(this);
                 }
                 continue;
             }
