@@ -312,13 +312,14 @@ public final class Conv2D extends Layer {
         }
 
         /** Forward of group {@code g} fused with the pooling: writes the pooled outputs {@code pooled}, not this layer's. */
-        private void forwardPooledGroup(int g, int groups, int wk, MemorySegment in, MemorySegment pooled, int n) {
+        /** Forward of group {@code g} fused with the pooling's; the pooling's window indices only when training (the backward needs them). */
+        private void forwardPooledGroup(int g, int groups, int wk, MemorySegment in, MemorySegment pooled, int n, boolean training) {
             long pooledSize = (long) (oh / 2) * (ow / 2) * filters;
             Gemm.Scratch gs = ex.gemmScratch()[wk];
             for (int s = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n); s < s1; s++) {
                 loadImage(in, s, image[wk]);
                 DirectConv.forwardPooled(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, params, biasOffset(),
-                        activation == Activation.RELU, pairRows[wk], pooled, s * pooledSize, poolArgmax, s * pooledSize, gs);
+                        activation == Activation.RELU, pairRows[wk], pooled, s * pooledSize, training ? poolArgmax : null, s * pooledSize, gs);
             }
         }
 
@@ -515,7 +516,7 @@ public final class Conv2D extends Layer {
             @Override public boolean groupwise() { return true; }
             @Override public void beforeForward(Step st) { Cpu.this.beforeForward(st); }
             @Override public void forwardGroup(Step st) {
-                forwardPooledGroup(st.group(), st.groups(), st.worker(), b.in(), pool.b.out(), st.n());
+                forwardPooledGroup(st.group(), st.groups(), st.worker(), b.in(), pool.b.out(), st.n(), st.training());
             }
             @Override public void beforeBackward(Step st) { Cpu.this.beforeBackward(st); }
             @Override public void backwardGroup(Step st) {

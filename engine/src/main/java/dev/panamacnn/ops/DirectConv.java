@@ -103,8 +103,9 @@ public final class DirectConv {
      * output: two output rows at a time go to {@code rows} ({@code 2*ow*filters} floats, stays in L1), are
      * activated and pooled from there. Writes the pooled outputs ({@code (oh/2) x (ow/2) x filters} at float offset
      * {@code outOff}) and, per pooled element, which of the window's four inputs won (0..3, row-major, ties to the
-     * first) as a byte at {@code argmax[amOff + i]}. Each value goes through exactly the operations of the unfused
-     * layers (bias add, ReLU, then the pool's comparisons), so results are bit-identical to them.
+     * first) as a byte at {@code argmax[amOff + i]}, unless {@code argmax} is null (predict). Each value goes through
+     * exactly the operations of the unfused layers (bias add, ReLU, then the pool's comparisons), so results are
+     * bit-identical to them; without {@code argmax} and with ReLU the max comes first, which gives the same floats.
      */
     public static void forwardPooled(float[] img, int w, int kh, int kw, int sh, int oh, int ow, MemorySegment packedW, int filters,
                                      MemorySegment bias, long biasOff, boolean relu, MemorySegment rows,
@@ -119,6 +120,19 @@ public final class DirectConv {
                 long o = outOff + ((long) py * pw + px) * filters, am = amOff + ((long) py * pw + px) * filters;
                 long t0 = (long) 2 * px * filters, t1 = t0 + filters, t2 = t0 + rowFloats, t3 = t2 + filters;
                 int ch = 0;
+                if (argmax == null && relu) {
+                    // predict: no window index to keep, and with ReLU the max may come first: x -> relu(x + b) never
+                    // decreases (rounding is monotonic) and never yields -0, so relu(max(x) + b) is the same float as
+                    // max(relu(x + b)), with one add and one ReLU per output instead of four
+                    for (; ch <= filters - L; ch += L) {
+                        FloatVector b = FloatVector.fromMemorySegment(S, bias, (biasOff + ch) * 4, NO);
+                        FloatVector m = FloatVector.fromMemorySegment(S, rows, (t0 + ch) * 4, NO)
+                                .max(FloatVector.fromMemorySegment(S, rows, (t1 + ch) * 4, NO))
+                                .max(FloatVector.fromMemorySegment(S, rows, (t2 + ch) * 4, NO))
+                                .max(FloatVector.fromMemorySegment(S, rows, (t3 + ch) * 4, NO));
+                        m.add(b).max(zero).intoMemorySegment(out, o * 4 + ch * 4L, NO);
+                    }
+                }
                 for (; ch <= filters - L; ch += L) {
                     FloatVector b = FloatVector.fromMemorySegment(S, bias, (biasOff + ch) * 4, NO);
                     FloatVector best = ninf;
@@ -132,7 +146,7 @@ public final class DirectConv {
                         bi = bi.blend((byte) q, gt.cast(BS));
                     }
                     best.intoMemorySegment(out, o * 4 + ch * 4L, NO);
-                    bi.intoMemorySegment(argmax, am + ch, NO);
+                    if (argmax != null) bi.intoMemorySegment(argmax, am + ch, NO);
                 }
                 for (; ch < filters; ch++) {
                     float b = bias.getAtIndex(F, biasOff + ch), best = Float.NEGATIVE_INFINITY;
@@ -144,7 +158,7 @@ public final class DirectConv {
                         if (v > best) { best = v; bi = (byte) q; }
                     }
                     out.setAtIndex(F, o + ch, best);
-                    argmax.set(ValueLayout.JAVA_BYTE, am + ch, bi);
+                    if (argmax != null) argmax.set(ValueLayout.JAVA_BYTE, am + ch, bi);
                 }
             }
         }
