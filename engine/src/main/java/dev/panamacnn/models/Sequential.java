@@ -93,10 +93,15 @@ public final class Sequential implements Model, AutoCloseable {
 
     /** Builds the layers, allocates and initializes the parameters (Glorot-uniform kernels, zero biases). */
     public void compile(Optimizer optimizer, Loss loss, Metric... metrics) {
+        compile(optimizer, loss, true, metrics);
+    }
+
+    /** {@link #compile}; without {@code initialize} the parameters stay zero, for {@link #load}, which overwrites every one. */
+    private void compile(Optimizer optimizer, Loss loss, boolean initialize, Metric... metrics) {
         if (optimizer == null || loss == null) throw new IllegalArgumentException("compile: optimizer and loss are required");
         if (net != null) throw new IllegalStateException("compile() called twice");
         build();
-        net = new Network(plan, optimizer, loss, List.of(metrics), seed);
+        net = new Network(plan, optimizer, loss, List.of(metrics), seed, initialize);
         cpu = new CpuBackend(net, threads);
         backend = cpu;
     }
@@ -328,7 +333,8 @@ public final class Sequential implements Model, AutoCloseable {
         try {
             model.build();
             ModelIO.checkWeights(s.weightsFile(), s.weights(), model.plan);
-            model.compile(s.spec().optimizer(), s.spec().loss(), s.spec().metrics().toArray(new Metric[0]));
+            // no random initialization: checkWeights has made sure the file holds every parameter, and takeWeights copies them all
+            model.compile(s.spec().optimizer(), s.spec().loss(), false, s.spec().metrics().toArray(new Metric[0]));
         } catch (IllegalArgumentException | IllegalStateException e) {
             model.close();
             throw new ModelFormatException(s.json(), "the architecture is not valid: " + e.getMessage());
