@@ -211,11 +211,11 @@ public final class TensorFile {
             int n = (int) count, pos = (int) (dataStart + off);
             if (dtype.equals("float32")) {
                 float[] a = new float[n];
-                for (int i = 0; i < n; i++) a[i] = b.getFloat(pos + 4 * i);
+                b.slice(pos, 4 * n).order(b.order()).asFloatBuffer().get(a);   // one bulk copy, not a getFloat per element
                 tf.tensors.put(name, new Entry(name, shape, a, null));
             } else {
                 int[] a = new int[n];
-                for (int i = 0; i < n; i++) a[i] = b.getInt(pos + 4 * i);
+                b.slice(pos, 4 * n).order(b.order()).asIntBuffer().get(a);
                 tf.tensors.put(name, new Entry(name, shape, null, a));
             }
         }
