@@ -24,6 +24,8 @@ public final class Parallel implements AutoCloseable {
     private volatile Body body;
     private volatile int chunks;
     private volatile boolean pinned;
+    /** A multi-chunk call is running: a second one from one of its chunks would overwrite its state, so it is refused. */
+    private volatile boolean busy;
     private volatile long generation;
     private volatile boolean closed;
     private volatile Throwable failure;
@@ -75,6 +77,8 @@ public final class Parallel implements AutoCloseable {
             return;
         }
         if (closed) throw new IllegalStateException("Parallel pool is closed");
+        if (busy) throw new IllegalStateException("Parallel pool used from inside one of its own chunks (only a single-chunk call may nest)");
+        busy = true;
         this.failure = null;
         this.body = body;
         this.chunks = n;
@@ -90,6 +94,7 @@ public final class Parallel implements AutoCloseable {
             if (++spins < 20_000) Thread.onSpinWait(); else LockSupport.parkNanos(20_000);
         }
         this.body = null;
+        busy = false;
         Throwable f = failure;
         if (f != null) {
             if (f instanceof RuntimeException re) throw re;

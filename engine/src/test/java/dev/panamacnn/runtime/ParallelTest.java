@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The pool runs every chunk once; pinned chunks always land on the same worker; a single chunk leaves the pool free. */
 class ParallelTest {
@@ -24,6 +26,17 @@ class ParallelTest {
                     for (int c = 0; c < n; c++) assertEquals(1, dyn.get(c), "chunk " + c + " of " + n);
                 }
             }
+        }
+    }
+
+    @Test void aMultiChunkCallFromInsideAChunkIsRefusedAndThePoolStaysUsable() {
+        try (Parallel pool = new Parallel(2)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> pool.forEach(2, (c, w) -> pool.forEachPinned(2, (c2, w2) -> {})));
+            assertTrue(e.getMessage().contains("inside one of its own chunks"), e.getMessage());
+            AtomicIntegerArray runs = new AtomicIntegerArray(5);
+            pool.forEach(5, (c, w) -> runs.incrementAndGet(c));
+            for (int c = 0; c < 5; c++) assertEquals(1, runs.get(c), "chunk " + c + " after the refused call");
         }
     }
 
