@@ -40,8 +40,7 @@ public final class Network implements AutoCloseable {
 
     /**
      * As above; with {@code initialize} false the parameters are left at zero, for a caller that writes every one of
-     * them next (a model read from its file: drawing 1.09 million random numbers first took ~65 ms of a one-image
-     * {@code predict}).
+     * them next (a model read from its file, where the random draw was wasted work on every one-image {@code predict}).
      */
     public Network(Plan plan, Optimizer optimizer, Loss loss, List<Metric> metrics, long seed, boolean initialize) {
         if (optimizer == null || loss == null) throw new IllegalArgumentException("compile: optimizer and loss are required");
@@ -69,8 +68,16 @@ public final class Network implements AutoCloseable {
         long count = plan.paramCount();
         params = Tensor.allocateFloats(arena, count);
         grads = Tensor.allocateFloats(arena, count);
+        if (initialize) initialize(plan, params, seed);
+        optimizer.build(arena, count);
+        long[] trainable = plan.trainableRanges();
+        if (trainable != null) optimizer.trainable(trainable);
+    }
+
+    /** Each parameter by its spec's initializer (Glorot-uniform kernels, zero biases, ...), drawn from {@code seed} in plan order. */
+    private static void initialize(Plan plan, MemorySegment params, long seed) {
         Rng rng = new Rng(seed);
-        for (Plan.Param p : initialize ? plan.params() : List.<Plan.Param>of()) {
+        for (Plan.Param p : plan.params()) {
             ParamSpec s = p.spec();
             long off = p.offset();
             switch (s.init()) {
@@ -99,9 +106,6 @@ public final class Network implements AutoCloseable {
                 }
             }
         }
-        optimizer.build(arena, count);
-        long[] trainable = plan.trainableRanges();
-        if (trainable != null) optimizer.trainable(trainable);
     }
 
     public Plan plan() { return plan; }
