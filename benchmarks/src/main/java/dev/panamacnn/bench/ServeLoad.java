@@ -3,6 +3,9 @@ package dev.panamacnn.bench;
 import dev.panamacnn.models.Sequential;
 import dev.panamacnn.serve.ModelServer;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,12 +68,12 @@ public final class ServeLoad {
      * copied into the engine's buffer, {@code predict} into a planned output): each warmed up for 1 s, then timed for 2 s.
      */
     static double[] engineRates(Path dir, int big) throws Exception {
-        try (Sequential m = Sequential.load(dir).threads(2); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+        try (Sequential m = Sequential.load(dir).threads(2); Arena arena = Arena.ofConfined()) {
             var backend = m.backend();
             int in = m.inputShape().size(), classes = m.outputShape().size();
             int cap = backend.reserve(big, false);
-            java.lang.foreign.MemorySegment x = arena.allocate((long) cap * in * 4, 64), out = arena.allocate((long) cap * classes * 4, 64);
-            for (long i = 0; i < (long) cap * in; i++) x.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) ((i * 7919) % 256) / 255f);
+            MemorySegment x = arena.allocate((long) cap * in * 4, 64), out = arena.allocate((long) cap * classes * 4, 64);
+            for (long i = 0; i < (long) cap * in; i++) x.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) ((i * 7919) % 256) / 255f);
             double[] r = new double[2];
             int[] sizes = {1, Math.min(big, cap)};
             for (int t = 0; t < 2; t++) {
@@ -78,7 +81,7 @@ public final class ServeLoad {
                 for (int phase = 0; phase < 2; phase++) {
                     long t0 = System.nanoTime(), until = t0 + (phase == 0 ? 1_000_000_000L : 2_000_000_000L), calls = 0;
                     while (System.nanoTime() < until) {
-                        java.lang.foreign.MemorySegment.copy(x, 0, backend.input(), 0, (long) n * in * 4);
+                        MemorySegment.copy(x, 0, backend.input(), 0, (long) n * in * 4);
                         backend.predict(n, out);
                         calls++;
                     }
