@@ -186,7 +186,7 @@ public final class Conv2D extends Layer {
         private MemorySegment[] dConv;
         /** The Winograd F(2x2, 5x5) forward ({@code -Dpanamacnn.winograd}), or null where it is off or does not apply. */
         private Winograd.Plan wino;
-        /** Whether training's forward pass uses it too ({@code on}), not only inference ({@code predict}). */
+        /** Whether training uses it too ({@code on}: the forward pass and the kernel gradient), not only inference ({@code predict}). */
         private boolean winoTraining;
         /** The weights version {@code wino}'s kernel was transformed at in a predict call, or -1. */
         private long winoVersion = -1;
@@ -381,7 +381,20 @@ public final class Conv2D extends Layer {
                 if (winograd(st)) {
                     // bias and ReLU in the output transform, where nothing else needs the pre-activation
                     boolean fused = useBias && preact == null && (activation == Activation.RELU || activation == Activation.LINEAR);
-                    wino.forward(src, srcOff, cnt, h, w, out, s * outSize, fused ? params : null, biasOffset(), activation == Activation.RELU, wk, gs);
+                    int tiles = cnt * wino.tilesPerSample();
+                    if (groups == 1 && Flags.SPLIT_ALONE && tiles >= 2 * Gemm.MR && ex.pool().threads() > 1) {
+                        // a lone group: its tiles split between the threads, as the direct path splits its rows
+                        aloneRows = tiles;
+                        aloneParts = Math.min(ex.pool().threads(), tiles / Gemm.MR);
+                        aloneOut = out;
+                        aloneOutOff = s * outSize;
+                        aloneSrc = src;
+                        aloneSrcOff = srcOff;
+                        aloneFused = fused;
+                        ex.pool().forEachPinned(aloneParts, aloneTilesPart);
+                    } else {
+                        wino.forward(src, srcOff, cnt, h, w, out, s * outSize, fused ? params : null, biasOffset(), activation == Activation.RELU, wk, gs);
+                    }
                     if (!fused) finishForward(out, s * outSize, rows);
                     continue;
                 }
@@ -420,6 +433,17 @@ public final class Conv2D extends Layer {
             finishForward(aloneOut, off, r1 - r0);
         };
 
+        private MemorySegment aloneSrc;
+        private long aloneSrcOff;
+        private boolean aloneFused;
+        /** One thread's tiles of a lone group's Winograd forward (split at multiples of MR tiles, one GEMM tile row each). */
+        private final dev.panamacnn.runtime.Parallel.Body aloneTilesPart = (p, wk) -> {
+            int blocks = aloneRows / Gemm.MR, parts = aloneParts;
+            int t0 = (int) ((long) p * blocks / parts) * Gemm.MR, t1 = p + 1 == parts ? aloneRows : (int) ((long) (p + 1) * blocks / parts) * Gemm.MR;
+            wino.forwardTiles(aloneSrc, aloneSrcOff, h, w, t0, t1, aloneOut, aloneOutOff, aloneFused ? params : null, biasOffset(),
+                    activation == Activation.RELU, wk, ex.gemmScratch()[wk]);
+        };
+
         @Override public void beforeBackward(Step st) {
             if (b.inputGradient()) Gemm.packB(true, filters, k, params, paramOffset, filters, packedWT, packRows);   // Wᵀ, once
         }
@@ -455,7 +479,7 @@ public final class Conv2D extends Layer {
                 }
                 return;
             }
-            boolean first = true;
+            boolean first = true, winoGrad = winograd(st) && wino.gradientApplies();
             for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
                 int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
                 long o = s * outSize;
@@ -463,7 +487,8 @@ public final class Conv2D extends Layer {
                 MemorySegment src = in;
                 long srcOff = s * inSize;
                 if (padded) { padInto(in, s, cnt, padIn[wk]); src = padIn[wk]; srcOff = 0; }
-                Gemm.gemm(true, k, filters, rows, receptive[wk].at(src, srcOff), dOut, o, filters, !first, partials, pw, filters, gs);
+                if (winoGrad) wino.kernelGradient(src, srcOff, cnt, h, w, dOut, o, !first, wk, gs);
+                else Gemm.gemm(true, k, filters, rows, receptive[wk].at(src, srcOff), dOut, o, filters, !first, partials, pw, filters, gs);
                 if (useBias) {
                     if (first) Vec.zero(partials, pw + (long) k * filters, filters);
                     Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
@@ -490,6 +515,7 @@ public final class Conv2D extends Layer {
                 }
                 first = false;
             }
+            if (winoGrad && !first) wino.finishKernelGradient(wk, partials, pw);
         }
 
         @Override public void afterBackward(Step st) {

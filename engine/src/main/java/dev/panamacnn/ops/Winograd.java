@@ -65,6 +65,11 @@ public final class Winograd {
         final MemorySegment kernel36;
         final MemorySegment[] packed = new MemorySegment[POS];
         final MemorySegment[] v, m;
+        /** Per worker, for the kernel gradient: the 36 sums {@code Vᵀ U} ({@code C x F} each) over the tiles so far. */
+        final MemorySegment[] dw;
+        /** Per worker, for the kernel gradient: one block of tiles' V (A of the micro-kernel) and U (its B panels). */
+        final float[][] gradV;
+        final MemorySegment[] gradU;
         final float[][] tmp;
         private final float[] kernelTmp = new float[6 * 5 * L];
 
@@ -79,10 +84,18 @@ public final class Winograd {
             long rows = (long) maxSamples * tilesY * tilesX;
             v = new MemorySegment[workers];
             m = new MemorySegment[workers];
-            tmp = new float[workers][POS * Math.max(L, 1)];
+            dw = new MemorySegment[workers];
+            gradV = new float[workers][];
+            gradU = new MemorySegment[workers];
+            tmp = new float[workers][2 * POS * Math.max(L, 1)];
             for (int i = 0; i < workers; i++) {
                 v[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * (rows * c + PLANE_PAD));
                 m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * (rows * f + PLANE_PAD));
+                if (gradientApplies()) {
+                    dw[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * c * f);
+                    gradV[i] = new float[(POS + Gemm.MC / c - 1) / (Gemm.MC / c) * vBlock()];
+                    gradU[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * uPosition());
+                }
             }
         }
 
@@ -133,96 +146,252 @@ public final class Winograd {
         public void forward(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment out, long outOff,
                             MemorySegment bias, long biasOff, boolean relu, int wk, Gemm.Scratch gs) {
             if (cnt > maxSamples) throw new IllegalArgumentException("chunk of " + cnt + " samples, planned for " + maxSamples);
-            int rows = cnt * tilesY * tilesX;
+            forwardTiles(in, inOff, h, w, 0, cnt * tilesY * tilesX, out, outOff, bias, biasOff, relu, wk, gs);
+        }
+
+        /** Tiles per sample. */
+        public int tilesPerSample() { return tilesY * tilesX; }
+
+        /**
+         * {@link #forward} of tiles {@code [t0, t1)} only, tiles numbered (sample, tile row, tile column) from the
+         * samples at {@code inOff} and {@code outOff}: disjoint ranges can run on different workers (a lone sample's
+         * tiles split between threads). Every output depends only on its own tile, and a GEMM row's bits do not depend
+         * on the rows beside it, so any split gives the same bits as one call.
+         */
+        public void forwardTiles(MemorySegment in, long inOff, int h, int w, int t0, int t1, MemorySegment out, long outOff,
+                                 MemorySegment bias, long biasOff, boolean relu, int wk, Gemm.Scratch gs) {
+            int rows = t1 - t0;
+            if (rows > maxSamples * tilesY * tilesX) throw new IllegalArgumentException(rows + " tiles, planned for " + maxSamples * tilesY * tilesX);
             MemorySegment vv = v[wk], mm = m[wk];
             long vPlane = (long) rows * c + PLANE_PAD, mPlane = (long) rows * f + PLANE_PAD;
-            transformInput(in, inOff, cnt, h, w, vPlane, vv, tmp[wk]);
+            transformInput(in, inOff, h, w, t0, t1, vPlane, vv, tmp[wk]);
             for (int p = 0; p < POS; p++) {
                 Gemm.gemmPacked(false, rows, f, c, vv, p * vPlane, c, packed[p], false, mm, p * mPlane, f, gs);
             }
-            transformOutput(mm, mPlane, cnt, out, outOff, bias, biasOff, relu);
+            transformOutput(mm, mPlane, t0, t1, out, outOff, bias, biasOff, relu);
         }
 
-        /** V[p][row][ci] = (Bᵀ d B)[p] of each tile, rows in (sample, tile row, tile column) order. */
-        private void transformInput(MemorySegment in, long inOff, int cnt, int h, int w, long plane, MemorySegment vv, float[] t) {
-            long px = c, line = (long) w * c;
-            int row = 0;
-            for (int s = 0; s < cnt; s++) {
-                long base = inOff + (long) s * h * w * c;
-                for (int ty = 0; ty < tilesY; ty++) {
-                    for (int tx = 0; tx < tilesX; tx++, row++) {
-                        long tile = base + (2L * ty) * line + (2L * tx) * px;
-                        for (int ci = 0; ci < c; ci += L) {
-                            // columns: t[i][x] = sum_y Bt[i][y] d[y][x]
-                            for (int x = 0; x < 6; x++) {
-                                long o = tile + x * px + ci;
-                                FloatVector d0 = load(in, o), d1 = load(in, o + line), d2 = load(in, o + 2 * line),
-                                        d3 = load(in, o + 3 * line), d4 = load(in, o + 4 * line), d5 = load(in, o + 5 * line);
-                                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
-                                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(t, (0 * 6 + x) * L);
-                                s34.sub(s12.mul(4f)).intoArray(t, (1 * 6 + x) * L);
-                                d12.mul(4f).add(d43).intoArray(t, (2 * 6 + x) * L);
-                                d31.mul(2f).add(d42).intoArray(t, (3 * 6 + x) * L);
-                                d42.sub(d31.mul(2f)).intoArray(t, (4 * 6 + x) * L);
-                                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(t, (5 * 6 + x) * L);
-                            }
-                            // rows: v[i][j] = sum_x t[i][x] Bt[j][x]
-                            long o = ((long) row * c + ci) * 4;
-                            for (int i = 0; i < 6; i++) {
-                                FloatVector d0 = FloatVector.fromArray(S, t, (i * 6) * L), d1 = FloatVector.fromArray(S, t, (i * 6 + 1) * L),
-                                        d2 = FloatVector.fromArray(S, t, (i * 6 + 2) * L), d3 = FloatVector.fromArray(S, t, (i * 6 + 3) * L),
-                                        d4 = FloatVector.fromArray(S, t, (i * 6 + 4) * L), d5 = FloatVector.fromArray(S, t, (i * 6 + 5) * L);
-                                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
-                                long p0 = (i * 6L) * plane * 4 + o;
-                                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoMemorySegment(vv, p0, NO);
-                                s34.sub(s12.mul(4f)).intoMemorySegment(vv, p0 + plane * 4, NO);
-                                d12.mul(4f).add(d43).intoMemorySegment(vv, p0 + 2 * plane * 4, NO);
-                                d31.mul(2f).add(d42).intoMemorySegment(vv, p0 + 3 * plane * 4, NO);
-                                d42.sub(d31.mul(2f)).intoMemorySegment(vv, p0 + 4 * plane * 4, NO);
-                                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoMemorySegment(vv, p0 + 5 * plane * 4, NO);
-                            }
+        /**
+         * Whether {@link #kernelGradient} handles this layer: besides {@link #applies}, the filters fill whole B panels
+         * ({@code F % NR == 0}) and the channels fit one A block ({@code C <= MC}, {@code C % MR == 0}).
+         */
+        public boolean gradientApplies() { return f % Gemm.NR == 0 && c <= Gemm.MC && c % Gemm.MR == 0; }
+
+        /**
+         * The kernel gradient as F(5x5, 2x2), the forward algorithm transposed: with {@code U = A dy Aᵀ} of each 2 x 2
+         * tile of the output gradient and {@code V = Bᵀ d B} of its 6 x 6 input tile (the forward's input transform),
+         * {@code dW = Gᵀ [Σ over tiles of V ⊙ U] G}; over the channel pairs the sums are 36 products
+         * {@code (C x tiles) by (tiles x F)}. This adds the {@code cnt} samples at float {@code inOff} of {@code in}
+         * ({@code h x w x c} each), with their pre-activation gradients at float {@code dOutOff} of {@code dOut}
+         * ({@code oh x ow x f} each), to worker {@code wk}'s sums, which it first clears unless {@code accumulate};
+         * {@link #finishKernelGradient} turns the sums into the gradient.
+         *
+         * <p>Tiles go in blocks of {@link #GRAD_TILES}: V and U of a block are written straight in the layouts the
+         * GEMM micro-kernel reads ({@link Gemm#kernelColumnsA}: A's columns {@link Gemm#MC} floats apart, B in
+         * {@link Gemm#NR}-wide panels), so nothing is packed, and a block's V, U and the sums stay in L2. Sums run in
+         * tile order: the result depends only on the samples and how they are chunked, never on the thread count.
+         */
+        public void kernelGradient(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment dOut, long dOutOff,
+                                   boolean accumulate, int wk, Gemm.Scratch gs) {
+            if (cnt > maxSamples) throw new IllegalArgumentException("chunk of " + cnt + " samples, planned for " + maxSamples);
+            if (!gradientApplies()) throw new IllegalStateException("Winograd kernel gradient for C=" + c + ", F=" + f);
+            int tiles = cnt * tilesY * tilesX, panels = f / Gemm.NR, perBlock = Gemm.MC / c;
+            float[] va = gradV[wk], t = tmp[wk];
+            MemorySegment ub = gradU[wk], sums = dw[wk];
+            for (int t0 = 0; t0 < tiles; t0 += GRAD_TILES) {
+                int tb = Math.min(GRAD_TILES, tiles - t0);
+                boolean acc = accumulate || t0 > 0;
+                transformInputBlock(in, inOff, h, w, t0, tb, va, t);
+                transformGradientBlock(dOut, dOutOff, t0, tb, ub);
+                for (int p = 0; p < POS; p++) {
+                    int aBase = (p / perBlock) * vBlock() + (p % perBlock) * c;
+                    for (int j = 0; j < panels; j++) {
+                        long bByte = (p * uPosition() + (long) j * GRAD_TILES * Gemm.NR) * 4;
+                        for (int ci = 0; ci < c; ci += Gemm.MR) {
+                            Gemm.kernelColumnsA(va, aBase + ci, ub, bByte, tb, sums, (((long) p * c + ci) * f + (long) j * Gemm.NR) * 4, (long) f * 4, acc);
                         }
                     }
                 }
             }
         }
 
-        /** Y = Aᵀ M A of each tile, written to its 2 x 2 output pixels. */
-        private void transformOutput(MemorySegment mm, long plane, int cnt, MemorySegment out, long outOff, MemorySegment bias, long biasOff, boolean relu) {
+        /**
+         * Floats from one group of positions' V columns to the next's, and from one position's U panels to the next's:
+         * with 64 bytes beyond the data, so that the transforms' 36 streams do not land a power of two apart (in the
+         * same L1 sets; without it the output gradient's transform took 2.5x as long).
+         */
+        private int vBlock() { return GRAD_TILES * Gemm.MC + PLANE_PAD; }
+        private long uPosition() { return (long) (f / Gemm.NR) * GRAD_TILES * Gemm.NR + PLANE_PAD; }
+
+        /** Tiles per block of {@link #kernelGradient}. */
+        public static final int GRAD_TILES = 32;
+
+        /** V of tiles {@code [t0, t0 + tb)}: position p's column of tile t, channel ci, at {@code (p / q) vBlock + (t - t0) MC + (p % q) C + ci}, q = MC / C. */
+        private void transformInputBlock(MemorySegment in, long inOff, int h, int w, int t0, int tb, float[] va, float[] t) {
+            long px = c, line = (long) w * c;
+            int perSample = tilesY * tilesX, perBlock = Gemm.MC / c;
+            for (int tt = t0; tt < t0 + tb; tt++) {
+                int s = tt / perSample, rem = tt - s * perSample, ty = rem / tilesX, tx = rem - ty * tilesX;
+                long tile = inOff + (long) s * h * w * c + (2L * ty) * line + (2L * tx) * px;
+                int col = (tt - t0) * Gemm.MC;
+                for (int ci = 0; ci < c; ci += L) {
+                    transformTile(in, tile + ci, line, px, t);
+                    for (int q = 0; q < POS; q++) {
+                        FloatVector.fromArray(S, t, (POS + q) * L).intoArray(va, (q / perBlock) * vBlock() + col + (q % perBlock) * c + ci);
+                    }
+                }
+            }
+        }
+
+        /** U of tiles {@code [t0, t0 + tb)}: position p, filter fo of tile t at float {@code p uPosition + ((fo / NR) GRAD_TILES + t - t0) NR + fo % NR}. */
+        private void transformGradientBlock(MemorySegment dOut, long dOutOff, int t0, int tb, MemorySegment ub) {
             long outSample = (long) oh * ow * f;
-            int row = 0;
-            for (int s = 0; s < cnt; s++) {
-                for (int ty = 0; ty < tilesY; ty++) {
-                    for (int tx = 0; tx < tilesX; tx++, row++) {
-                        long y0 = outOff + s * outSample + ((2L * ty) * ow + 2L * tx) * f, y1 = y0 + (long) ow * f;
-                        for (int fo = 0; fo < f; fo += L) {
-                            FloatVector y00 = FloatVector.zero(S), y01 = y00, y10 = y00, y11 = y00;
-                            long o = (long) row * f + fo;
-                            for (int j = 0; j < 6; j++) {
-                                FloatVector m0 = load(mm, o + j * plane), m1 = load(mm, o + (6 + j) * plane), m2 = load(mm, o + (12 + j) * plane),
-                                        m3 = load(mm, o + (18 + j) * plane), m4 = load(mm, o + (24 + j) * plane), m5 = load(mm, o + (30 + j) * plane);
-                                FloatVector t0 = m0.add(m1).add(m2).add(m3).add(m4);
-                                FloatVector t1 = m1.sub(m2).add(m3.sub(m4).mul(2f)).add(m5);
-                                float a0 = A0[j], a1 = A1[j];
-                                y00 = y00.add(t0.mul(a0));
-                                y01 = y01.add(t0.mul(a1));
-                                y10 = y10.add(t1.mul(a0));
-                                y11 = y11.add(t1.mul(a1));
-                            }
-                            if (bias != null) {
-                                FloatVector bv = load(bias, biasOff + fo);
-                                y00 = y00.add(bv); y01 = y01.add(bv); y10 = y10.add(bv); y11 = y11.add(bv);
-                                if (relu) {
-                                    FloatVector z = FloatVector.zero(S);
-                                    y00 = y00.max(z); y01 = y01.max(z); y10 = y10.max(z); y11 = y11.max(z);
-                                }
-                            }
-                            y00.intoMemorySegment(out, (y0 + fo) * 4, NO);
-                            y01.intoMemorySegment(out, (y0 + f + fo) * 4, NO);
-                            y10.intoMemorySegment(out, (y1 + fo) * 4, NO);
-                            y11.intoMemorySegment(out, (y1 + f + fo) * 4, NO);
+            int perSample = tilesY * tilesX, panels = f / Gemm.NR;
+            long pb = uPosition() * 4;   // bytes from one position's panels to the next's
+            for (int tt = t0; tt < t0 + tb; tt++) {
+                int s = tt / perSample, rem = tt - s * perSample, ty = rem / tilesX, tx = rem - ty * tilesX;
+                long y0 = dOutOff + s * outSample + ((2L * ty) * ow + 2L * tx) * f, y1 = y0 + (long) ow * f;
+                for (int fo = 0; fo < f; fo += L) {
+                    FloatVector g00 = load(dOut, y0 + fo), g01 = load(dOut, y0 + f + fo), g10 = load(dOut, y1 + fo), g11 = load(dOut, y1 + f + fo);
+                    // columns: c_j[a] = A0[a] dy[0][j] + A1[a] dy[1][j], A0 = (1 1 1 1 1 0), A1 = (0 1 -1 2 -2 1);
+                    // then u[a][b] = A0[b] c_0[a] + A1[b] c_1[a], six positions per a
+                    FloatVector h10 = g10.mul(2f), h11 = g11.mul(2f);
+                    long o = (((long) (fo / Gemm.NR) * GRAD_TILES + (tt - t0)) * Gemm.NR + fo % Gemm.NR) * 4;
+                    rowOf(g00, g01, ub, o, pb);
+                    rowOf(g00.add(g10), g01.add(g11), ub, o + 6 * pb, pb);
+                    rowOf(g00.sub(g10), g01.sub(g11), ub, o + 12 * pb, pb);
+                    rowOf(g00.add(h10), g01.add(h11), ub, o + 18 * pb, pb);
+                    rowOf(g00.sub(h10), g01.sub(h11), ub, o + 24 * pb, pb);
+                    rowOf(g10, g11, ub, o + 30 * pb, pb);
+                }
+            }
+        }
+
+        /** Stores (A0[b] x + A1[b] y) for b = 0..5 at {@code byteOff + b * stride}. */
+        private static void rowOf(FloatVector x, FloatVector y, MemorySegment ub, long byteOff, long stride) {
+            FloatVector y2 = y.mul(2f);
+            x.intoMemorySegment(ub, byteOff, NO);
+            x.add(y).intoMemorySegment(ub, byteOff + stride, NO);
+            x.sub(y).intoMemorySegment(ub, byteOff + 2 * stride, NO);
+            x.add(y2).intoMemorySegment(ub, byteOff + 3 * stride, NO);
+            x.sub(y2).intoMemorySegment(ub, byteOff + 4 * stride, NO);
+            y.intoMemorySegment(ub, byteOff + 5 * stride, NO);
+        }
+
+        /** {@code dW = Gᵀ S G} of worker {@code wk}'s sums, written (not added) in HWIO order ({@code 5 x 5 x c x f}) at float {@code off} of {@code dst}. */
+        public void finishKernelGradient(int wk, MemorySegment dst, long off) {
+            MemorySegment sums = dw[wk];
+            float[] t = tmp[wk];   // t[a][kx], 6 x 5 vectors
+            long cf = (long) c * f;
+            for (int ci = 0; ci < c; ci++) {
+                for (int fo = 0; fo < f; fo += L) {
+                    long o = (long) ci * f + fo;
+                    // t[a][kx] = sum_b S[a][b] G[b][kx]
+                    for (int a = 0; a < 6; a++) {
+                        FloatVector s0 = load(sums, (a * 6L) * cf + o), s1 = load(sums, (a * 6L + 1) * cf + o), s2 = load(sums, (a * 6L + 2) * cf + o),
+                                s3 = load(sums, (a * 6L + 3) * cf + o), s4 = load(sums, (a * 6L + 4) * cf + o), s5 = load(sums, (a * 6L + 5) * cf + o);
+                        for (int kx = 0; kx < 5; kx++) {
+                            s0.mul(G[0][kx]).add(s1.mul(G[1][kx])).add(s2.mul(G[2][kx])).add(s3.mul(G[3][kx])).add(s4.mul(G[4][kx])).add(s5.mul(G[5][kx]))
+                                    .intoArray(t, (a * 5 + kx) * L);
                         }
                     }
+                    // dW[ky][kx] = sum_a G[a][ky] t[a][kx]
+                    for (int kx = 0; kx < 5; kx++) {
+                        FloatVector t0 = FloatVector.fromArray(S, t, kx * L), t1 = FloatVector.fromArray(S, t, (5 + kx) * L),
+                                t2 = FloatVector.fromArray(S, t, (10 + kx) * L), t3 = FloatVector.fromArray(S, t, (15 + kx) * L),
+                                t4 = FloatVector.fromArray(S, t, (20 + kx) * L), t5 = FloatVector.fromArray(S, t, (25 + kx) * L);
+                        for (int ky = 0; ky < 5; ky++) {
+                            t0.mul(G[0][ky]).add(t1.mul(G[1][ky])).add(t2.mul(G[2][ky])).add(t3.mul(G[3][ky])).add(t4.mul(G[4][ky])).add(t5.mul(G[5][ky]))
+                                    .intoMemorySegment(dst, (off + (ky * 5L + kx) * cf + o) * 4, NO);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** V[p][row][ci] = (Bᵀ d B)[p] of tiles {@code [t0, t1)}, row {@code t - t0}. */
+        private void transformInput(MemorySegment in, long inOff, int h, int w, int t0, int t1, long plane, MemorySegment vv, float[] t) {
+            long px = c, line = (long) w * c;
+            int perSample = tilesY * tilesX;
+            for (int tt = t0; tt < t1; tt++) {
+                int s = tt / perSample, rem = tt - s * perSample, ty = rem / tilesX, tx = rem - ty * tilesX;
+                long tile = inOff + (long) s * h * w * c + (2L * ty) * line + (2L * tx) * px;
+                for (int ci = 0; ci < c; ci += L) {
+                    transformTile(in, tile + ci, line, px, t);
+                    long o = ((long) (tt - t0) * c + ci) * 4;
+                    for (int q = 0; q < POS; q++) FloatVector.fromArray(S, t, (POS + q) * L).intoMemorySegment(vv, q * plane * 4 + o, NO);
+                }
+            }
+        }
+
+        /**
+         * {@code Bᵀ d B} of one 6 x 6 tile, one vector of channels, the tile's first element at float {@code o} of
+         * {@code in}, its rows {@code line} and its pixels {@code px} floats apart: position {@code q} into
+         * {@code t[(36 + q) L ..]} ({@code t}'s first 36 vectors are the column pass's).
+         */
+        private static void transformTile(MemorySegment in, long tile, long line, long px, float[] t) {
+            // columns: t[i][x] = sum_y Bt[i][y] d[y][x]
+            for (int x = 0; x < 6; x++) {
+                long o = tile + x * px;
+                FloatVector d0 = load(in, o), d1 = load(in, o + line), d2 = load(in, o + 2 * line),
+                        d3 = load(in, o + 3 * line), d4 = load(in, o + 4 * line), d5 = load(in, o + 5 * line);
+                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
+                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(t, (0 * 6 + x) * L);
+                s34.sub(s12.mul(4f)).intoArray(t, (1 * 6 + x) * L);
+                d12.mul(4f).add(d43).intoArray(t, (2 * 6 + x) * L);
+                d31.mul(2f).add(d42).intoArray(t, (3 * 6 + x) * L);
+                d42.sub(d31.mul(2f)).intoArray(t, (4 * 6 + x) * L);
+                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(t, (5 * 6 + x) * L);
+            }
+            // rows: v[i][j] = sum_x t[i][x] Bt[j][x]
+            for (int i = 0; i < 6; i++) {
+                FloatVector d0 = FloatVector.fromArray(S, t, (i * 6) * L), d1 = FloatVector.fromArray(S, t, (i * 6 + 1) * L),
+                        d2 = FloatVector.fromArray(S, t, (i * 6 + 2) * L), d3 = FloatVector.fromArray(S, t, (i * 6 + 3) * L),
+                        d4 = FloatVector.fromArray(S, t, (i * 6 + 4) * L), d5 = FloatVector.fromArray(S, t, (i * 6 + 5) * L);
+                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
+                int v0 = (POS + i * 6) * L;
+                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(t, v0);
+                s34.sub(s12.mul(4f)).intoArray(t, v0 + L);
+                d12.mul(4f).add(d43).intoArray(t, v0 + 2 * L);
+                d31.mul(2f).add(d42).intoArray(t, v0 + 3 * L);
+                d42.sub(d31.mul(2f)).intoArray(t, v0 + 4 * L);
+                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(t, v0 + 5 * L);
+            }
+        }
+
+        /** Y = Aᵀ M A of tiles {@code [from, to)} (row {@code t - from} of M), written to their 2 x 2 output pixels. */
+        private void transformOutput(MemorySegment mm, long plane, int from, int to, MemorySegment out, long outOff, MemorySegment bias, long biasOff, boolean relu) {
+            long outSample = (long) oh * ow * f;
+            int perSample = tilesY * tilesX;
+            for (int tt = from; tt < to; tt++) {
+                int s = tt / perSample, rem = tt - s * perSample, ty = rem / tilesX, tx = rem - ty * tilesX, row = tt - from;
+                long y0 = outOff + s * outSample + ((2L * ty) * ow + 2L * tx) * f, y1 = y0 + (long) ow * f;
+                for (int fo = 0; fo < f; fo += L) {
+                    FloatVector y00 = FloatVector.zero(S), y01 = y00, y10 = y00, y11 = y00;
+                    long o = (long) row * f + fo;
+                    for (int j = 0; j < 6; j++) {
+                        FloatVector m0 = load(mm, o + j * plane), m1 = load(mm, o + (6 + j) * plane), m2 = load(mm, o + (12 + j) * plane),
+                                m3 = load(mm, o + (18 + j) * plane), m4 = load(mm, o + (24 + j) * plane), m5 = load(mm, o + (30 + j) * plane);
+                        FloatVector t0 = m0.add(m1).add(m2).add(m3).add(m4);
+                        FloatVector t1 = m1.sub(m2).add(m3.sub(m4).mul(2f)).add(m5);
+                        float a0 = A0[j], a1 = A1[j];
+                        y00 = y00.add(t0.mul(a0));
+                        y01 = y01.add(t0.mul(a1));
+                        y10 = y10.add(t1.mul(a0));
+                        y11 = y11.add(t1.mul(a1));
+                    }
+                    if (bias != null) {
+                        FloatVector bv = load(bias, biasOff + fo);
+                        y00 = y00.add(bv); y01 = y01.add(bv); y10 = y10.add(bv); y11 = y11.add(bv);
+                        if (relu) {
+                            FloatVector z = FloatVector.zero(S);
+                            y00 = y00.max(z); y01 = y01.max(z); y10 = y10.max(z); y11 = y11.max(z);
+                        }
+                    }
+                    y00.intoMemorySegment(out, (y0 + fo) * 4, NO);
+                    y01.intoMemorySegment(out, (y0 + f + fo) * 4, NO);
+                    y10.intoMemorySegment(out, (y1 + fo) * 4, NO);
+                    y11.intoMemorySegment(out, (y1 + f + fo) * 4, NO);
                 }
             }
         }

@@ -93,6 +93,61 @@ class WinogradTest {
         assertFalse(Winograd.applies(5, 5, 1, 1, 8, 8, l + 1, l));
     }
 
+    @Test void kernelGradientMatchesTheDirectSumOnRandomShapes() {
+        assumeTrue(Gemm.vectorized());
+        int l = Gemm.L;
+        Rng r = new Rng(6);
+        // the last shape has more tiles (3 x 30) than one block (GRAD_TILES)
+        int[][] shapes = {{6, 6, l, 2 * l}, {12, 12, 2 * l, 4 * l}, {8, 14, l, 2 * l}, {16, 10, 3 * l, 2 * l}, {10, 6, 2 * l, 6 * l}, {16, 24, l, 2 * l}};
+        for (int[] sh : shapes) {
+            int h = sh[0], w = sh[1], c = sh[2], f = sh[3], oh = h - 4, ow = w - 4;
+            int cnt = 3;
+            assertTrue(3 * (oh / 2) * (ow / 2) > Winograd.Plan.GRAD_TILES || h != 16 || w != 24, "one shape spans blocks");
+            try (Arena arena = Arena.ofConfined()) {
+                float[] x = new float[cnt * h * w * c], dy = new float[cnt * oh * ow * f], zeros = new float[25 * c * f];
+                for (int i = 0; i < x.length; i++) x[i] = r.nextFloat() * 2 - 1;
+                for (int i = 0; i < dy.length; i++) dy[i] = (r.nextFloat() * 2 - 1) * 0.1f;
+                float[] want = Reference.conv2dBackward(x, cnt, h, w, c, zeros, 5, 5, f, 1, 1, dy)[1];
+                float[] absX = x.clone(), absDy = dy.clone();
+                for (int i = 0; i < absX.length; i++) absX[i] = Math.abs(absX[i]);
+                for (int i = 0; i < absDy.length; i++) absDy[i] = Math.abs(absDy[i]);
+                float[] scale = Reference.conv2dBackward(absX, cnt, h, w, c, zeros, 5, 5, f, 1, 1, absDy)[1];
+
+                MemorySegment in = Tensor.allocateFloats(arena, 3 + x.length), dOut = Tensor.allocateFloats(arena, 5 + dy.length);
+                MemorySegment.copy(x, 0, in, ValueLayout.JAVA_FLOAT, 3L * 4, x.length);
+                MemorySegment.copy(dy, 0, dOut, ValueLayout.JAVA_FLOAT, 5L * 4, dy.length);
+                MemorySegment dk = Tensor.allocateFloats(arena, 2 + want.length), dkSplit = Tensor.allocateFloats(arena, want.length);
+                Winograd.Plan plan = new Winograd.Plan(arena, c, f, oh, ow, 4, 2);
+                Gemm.Scratch gs = new Gemm.Scratch(arena);
+                dk.fill((byte) 0x7f);   // written, not added: whatever was there must not show
+                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, true, 1, gs);    // stale sums from an earlier call...
+                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, false, 1, gs);   // ...cleared when not accumulating
+                plan.finishKernelGradient(1, dk, 2);
+                // the same samples in two chunks, the second accumulated onto the first, on the other worker
+                long sampleIn = (long) h * w * c, sampleOut = (long) oh * ow * f;
+                plan.kernelGradient(in, 3, 1, h, w, dOut, 5, false, 0, gs);
+                plan.kernelGradient(in, 3 + sampleIn, 2, h, w, dOut, 5 + sampleOut, true, 0, gs);
+                plan.finishKernelGradient(0, dkSplit, 0);
+                float[] got = dk.asSlice(8).toArray(ValueLayout.JAVA_FLOAT), split = dkSplit.toArray(ValueLayout.JAVA_FLOAT);
+                double worst = 0, worstSplit = 0;
+                for (int i = 0; i < want.length; i++) {
+                    worst = Math.max(worst, Math.abs(got[i] - want[i]) / (scale[i] + 1e-6));
+                    worstSplit = Math.max(worstSplit, Math.abs(split[i] - want[i]) / (scale[i] + 1e-6));
+                }
+                String at = "h=" + h + " w=" + w + " c=" + c + " f=" + f;
+                // V = Bᵀ d B scales by up to 100 and U = A dy Aᵀ by up to 49: 3-5e-6 of the term sum measured
+                assertTrue(worst < 1e-5, at + ": worst error " + worst + " of the term sum");
+                assertTrue(worstSplit < 1e-5, at + ", two chunks: worst error " + worstSplit + " of the term sum");
+                assertThrows(IllegalArgumentException.class, () -> plan.kernelGradient(in, 3, 5, h, w, dOut, 5, false, 0, gs));
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            // filters that do not fill whole B panels, or more channels than one A block: the direct path's job
+            assertFalse(new Winograd.Plan(arena, l, l, 8, 8, 4, 1).gradientApplies() && Gemm.NR != l);
+            assertFalse(new Winograd.Plan(arena, Gemm.MC + l, 2 * l, 8, 8, 1, 1).gradientApplies());
+        }
+    }
+
     static Sequential model(int threads) {
         return new Sequential(
                 new Conv2D(Gemm.L, 5, 5, Activation.RELU, Shape.of(20, 20, 1)),
@@ -102,6 +157,42 @@ class WinogradTest {
                 new Flatten(),
                 new Dense(30, Activation.RELU),
                 new Dense(7, Activation.SOFTMAX)).seed(4).threads(threads);
+    }
+
+    /** A lone sample's tiles are split between the threads (8 x 8 outputs: 16 tiles); the bits stay those of a whole batch on one thread. */
+    @Test void aLoneSamplesTilesSplitBetweenThreadsGiveTheBatchBits() {
+        assumeTrue(Gemm.vectorized());
+        try (Arena arena = Arena.ofShared()) {
+            Rng r = new Rng(12);
+            int n = 5;
+            Tensor x = Tensor.allocate(arena, Shape.of(n, 28, 28, 1)), one = Tensor.allocate(arena, Shape.of(1, 28, 28, 1));
+            for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
+            float[][] got = withMode("predict", () -> {
+                float[][] res = new float[3][];
+                for (int t : new int[] {1, 2, 3}) {
+                    Sequential m = new Sequential(
+                            new Conv2D(Gemm.L, 5, 5, Activation.RELU, Shape.of(28, 28, 1)), new MaxPool2D(2, 2),
+                            new Conv2D(2 * Gemm.L, 5, 5, Activation.RELU), new MaxPool2D(2, 2), new Flatten(),
+                            new Dense(7, Activation.SOFTMAX)).seed(8).threads(t);
+                    try (m) {
+                        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                        if (t == 1) {
+                            res[0] = m.predict(x, n).toArray();
+                        } else {
+                            float[] all = new float[n * 7];
+                            for (int s = 0; s < n; s++) {
+                                MemorySegment.copy(x.segment(), (long) s * 28 * 28 * 4, one.segment(), 0, 28L * 28 * 4);
+                                System.arraycopy(m.predict(one, 1).toArray(), 0, all, s * 7, 7);
+                            }
+                            res[t - 1] = all;
+                        }
+                    }
+                }
+                return res;
+            });
+            assertArrayEquals(got[0], got[1], 0f, "batch 1 on 2 threads vs the batch on one");
+            assertArrayEquals(got[0], got[2], 0f, "batch 1 on 3 threads vs the batch on one");
+        }
     }
 
     /** Runs {@code body} with {@code -Dpanamacnn.winograd=mode}, restoring the property after. */
@@ -165,7 +256,19 @@ class WinogradTest {
                     return m.trainOnBatch(x, y).loss();
                 }
             });
-            assertEquals(lossDirect, lossWino, 1e-4, "loss of step 2, Winograd forward vs direct");
+            assertEquals(lossDirect, lossWino, 1e-4, "loss of step 2, Winograd forward and kernel gradient vs direct");
+            float[][] onBits = withMode("on", () -> {
+                float[][] res = new float[2][];
+                for (int t : new int[] {1, 3}) {
+                    try (Sequential m = model(t)) {
+                        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                        for (int i = 0; i < 3; i++) m.trainOnBatch(x, y);
+                        res[t == 1 ? 0 : 1] = m.predict(x, 21).toArray();
+                    }
+                }
+                return res;
+            });
+            assertArrayEquals(onBits[0], onBits[1], 0f, "Winograd training: 1 thread vs 3, after 3 steps");
             assertThrows(IllegalArgumentException.class, () -> withMode("sometimes", () -> {
                 try (Sequential m = model(1)) {
                     m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
