@@ -10,8 +10,9 @@
 # - the float32 GEMM ceiling: the fastest of OpenBLAS through numpy (benchmarks/pytorch/sgemm_ceiling.py) and
 #   TensorFlow's MatMul (TfSgemm, oneDNN), and the time the epoch's multiply-adds (3 x the forward pass's, 1.717
 #   TFLOP for the tutorial network) take at that speed.
-# - panama-cnn again with the opt-in Winograd F(2x2, 5x5) second convolution: training with -Dpanamacnn.winograd=on,
-#   inference with -Dpanamacnn.winograd=predict.
+# - panama-cnn as it runs by default (training on the exact direct path, inference with the Winograd F(2x2, 5x5)
+#   second convolution, -Dpanamacnn.winograd=predict), again with opt-in Winograd training (=on), and its inference
+#   on the exact path (=off).
 # MODEL_JSON: docs/examples/mnist_convnet.json runs Keras' simple MNIST convnet (ours read from the JSON; PyTorch
 # builds its twin; TensorFlow and the ceiling rows are left out).
 # Each engine runs REPEATS times, alternating, as separate processes; the tables show medians and ratios.
@@ -49,7 +50,7 @@ for r in $(seq "$REPEATS"); do
 done
 INF=$(mktemp)
 for r in $(seq "$REPEATS"); do
-  for run in panama-cnn:off onnxruntime:off panama-cnn:predict; do
+  for run in panama-cnn:predict onnxruntime:predict panama-cnn:off; do
     LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd="${run#*:}" \
       -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
       dev.panamacnn.bench.InferCompare "$DATA" "$THREADS" "${run%%:*}" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$INF"
@@ -73,7 +74,7 @@ if f:
     print(f"TensorFlow: {f[0]['impl']}, {f[0]['threads']} intra-op threads, {f[0]['inter_op_threads']} inter-op thread(s);"
           f" it matched our losses within {max(r['loss_diff'] for r in f):.1e} over 30 steps from our initial weights,"
           f" and our trained weights' predictions within {max(r['max_abs_diff'] for r in f):.1e}")
-    print("'Winograd': panama-cnn with -Dpanamacnn.winograd=on (opt-in; F(2x2, 5x5) in the second convolution's forward pass)")
+    print("'Winograd': panama-cnn with -Dpanamacnn.winograd=on (opt-in; F(2x2, 5x5) in the second convolution's forward pass and kernel gradient); both columns infer with Winograd (the default)")
     print("| metric | panama-cnn (median) | panama-cnn, Winograd (median) | PyTorch (median) | TensorFlow (median) | panama-cnn / PyTorch | panama-cnn / TensorFlow | Winograd / TensorFlow |")
     print("|---|---|---|---|---|---|---|---|")
     for k, name in keys:
@@ -97,14 +98,14 @@ if by.get("numpy") and by.get("tfmatmul"):
           f" panama-cnn's epoch {med(p, 'epoch_s'):.2f} s = {med(p, 'epoch_s') / ideal:.2f}x that, {flop / med(p, 'epoch_s') / 1e9:.0f} GFLOP/s effective;"
           f" with Winograd {med(pw, 'epoch_s'):.2f} s = {med(pw, 'epoch_s') / ideal:.2f}x")
 inf = [json.loads(l) for l in open(sys.argv[4]) if l.startswith("{")]
-o = [r for r in inf if r["impl"] == "panama-cnn"]
+o = [r for r in inf if r["impl"] == "panama-cnn winograd=predict"]
 x = [r for r in inf if r["impl"] == "onnxruntime"]
-w = [r for r in inf if r["impl"] == "panama-cnn winograd=predict"]
+w = [r for r in inf if r["impl"] == "panama-cnn winograd=off"]
 print()
 print(f"ONNX Runtime {x[0]['version']} (Java API, {x[0]['threads']} intra-op threads, all graph optimizations), the same weights;"
       f" outputs agree within {max(r['max_abs_diff'] for r in inf):.1e}; {len(o)} alternating runs each;"
-      f" 'Winograd': panama-cnn with -Dpanamacnn.winograd=predict (opt-in)")
-print("| inference images/s | panama-cnn (median) | panama-cnn, Winograd (median) | ONNX Runtime (median) | panama-cnn / ONNX Runtime | Winograd / ONNX Runtime |")
+      f" panama-cnn: the default (Winograd second convolution, -Dpanamacnn.winograd=predict); 'exact': -Dpanamacnn.winograd=off")
+print("| inference images/s | panama-cnn (median) | panama-cnn, exact (median) | ONNX Runtime (median) | panama-cnn / ONNX Runtime | exact / ONNX Runtime |")
 print("|---|---|---|---|---|---|")
 for k, name in [("infer_1_images_per_s", "batch 1"), ("infer_1000_images_per_s", "batch 1000")]:
     a, c, b = med(o, k), med(w, k), med(x, k)

@@ -120,10 +120,10 @@ public final class InferCompare {
         }
     }
 
-    /** The engine's name in the output: panama-cnn with {@code -Dpanamacnn.winograd} says which mode. */
+    /** The engine's name in the output: panama-cnn's says which {@code -Dpanamacnn.winograd} mode ran. */
     static String label(String engine) {
         String w = dev.panamacnn.runtime.Flags.winograd();
-        return engine.equals("panama-cnn") && !w.equals("off") ? "panama-cnn winograd=" + w : engine;
+        return engine.equals("panama-cnn") ? "panama-cnn winograd=" + w : engine;
     }
 
     static void runOrt(OrtSession s, OnnxTensor in, float[] out) {

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Winograd F(2x2, 5x5) against the direct sum: the transform matrices alone in double precision (exact up to
  * rounding), the vector path against {@link Reference#conv2dForward} on random shapes (within a bound scaled by
- * the sum of the absolute terms), and the layer with {@code -Dpanamacnn.winograd} against the default path.
+ * the sum of the absolute terms), and the layer with {@code -Dpanamacnn.winograd} against the direct path ({@code off}).
  */
 class WinogradTest {
     @Test void theMatricesComputeTheCorrelation() {
@@ -214,11 +214,18 @@ class WinogradTest {
             Tensor x = Tensor.allocate(arena, Shape.of(21, 20, 20, 1)), y = Tensor.allocate(arena, Shape.of(21, 7));
             for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
             for (int i = 0; i < 21; i++) y.set(i * 7L + r.nextInt(7), 1f);
-            float[] direct, wino1, wino3, winoFew;
+            float[] direct, wino1, wino3, winoFew, byDefault;
+            direct = withMode("off", () -> {
+                try (Sequential m = model(2)) {
+                    m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                    m.trainOnBatch(x, y);
+                    return m.predict(x, 21).toArray();
+                }
+            });
             try (Sequential m = model(2)) {
                 m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
                 m.trainOnBatch(x, y);
-                direct = m.predict(x, 21).toArray();
+                byDefault = m.predict(x, 21).toArray();
             }
             float[][] got = withMode("predict", () -> {
                 float[][] res = new float[3][];
@@ -233,6 +240,7 @@ class WinogradTest {
                 return res;
             });
             wino1 = got[0]; wino3 = got[1]; winoFew = got[2];
+            assertArrayEquals(wino1, byDefault, 0f, "predict's default is the Winograd path");
             assertArrayEquals(wino1, wino3, 0f, "Winograd path: 1 thread vs 3");
             assertArrayEquals(wino1, winoFew, 0f, "Winograd path: batch 21 vs batches of 2");
             boolean differs = false;
