@@ -49,7 +49,8 @@ public final class Flags {
      * {@code -Dpanamacnn.winograd=off|predict|on}: where 5 x 5 stride-1 convolutions run their forward pass as
      * Winograd F(2x2, 5x5) ({@link dev.panamacnn.ops.Winograd}; 2.78x fewer multiply-adds, slightly different
      * rounding): nowhere (every result bit-identical to the direct path), in predict and evaluate only (the
-     * default: the tutorial's test accuracy is the same, predictions move by up to ~1e-6), or also in training, whose forward pass and kernel gradient (F(5x5, 2x2), the same transforms transposed)
+     * default: the tutorial's test accuracy is the same; its probabilities agreed with ONNX Runtime's within 7.7e-7,
+     * the direct path's within 4.8e-7), or also in training, whose forward pass and kernel gradient (F(5x5, 2x2), the same transforms transposed)
      * then use it. Read each time a layer allocates its workspace.
      */
     public static String winograd() {
