@@ -116,6 +116,11 @@ public final class DirectConv {
         for (int py = 0; py < oh / 2; py++) {
             forwardRow(img, w, kh, kw, sh, 2 * py, ow, packedW, filters, rows, 0, s);
             forwardRow(img, w, kh, kw, sh, 2 * py + 1, ow, packedW, filters, rows, rowFloats, s);
+            if (filters % L == 0) {
+                poolPair(rows, ow, filters, bias, biasOff, relu, out, outOff + (long) py * pw * filters,
+                        argmax, amOff + (long) py * pw * filters);
+                continue;
+            }
             for (int px = 0; px < pw; px++) {
                 long o = outOff + ((long) py * pw + px) * filters, am = amOff + ((long) py * pw + px) * filters;
                 long t0 = (long) 2 * px * filters, t1 = t0 + filters, t2 = t0 + rowFloats, t3 = t2 + filters;
@@ -165,6 +170,54 @@ public final class DirectConv {
     }
 
     /**
+     * One pooled row of {@link #forwardPooled} from the two convolution rows in {@code rows}, when the filters are
+     * whole vectors: one loop over the row's {@code (ow/2) * filters} outputs, a vector at a time. The same
+     * operations per value as the loops over pixels and channels; those ran as a 2-trip inner loop per pixel, and
+     * C2's pre- and post-loops around it made the pooling cost 3.1 us per 28 x 28 image against 1.3 us this way.
+     */
+    private static void poolPair(MemorySegment rows, int ow, int filters, MemorySegment bias, long biasOff, boolean relu,
+                                 MemorySegment out, long o, MemorySegment argmax, long am) {
+        int n = ow / 2 * filters;
+        long rowFloats = (long) ow * filters;
+        FloatVector zero = FloatVector.zero(S), ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int ch = 0;
+        long t = 0;  // 2*px*filters + ch: the window's top-left value in rows
+        if (argmax == null && relu) {
+            // predict with ReLU: the max first, then one bias add and one ReLU (see forwardPooled)
+            for (int j = 0; j < n; j += L) {
+                FloatVector b = FloatVector.fromMemorySegment(S, bias, (biasOff + ch) * 4, NO);
+                FloatVector m = FloatVector.fromMemorySegment(S, rows, t * 4, NO)
+                        .max(FloatVector.fromMemorySegment(S, rows, (t + filters) * 4, NO))
+                        .max(FloatVector.fromMemorySegment(S, rows, (t + rowFloats) * 4, NO))
+                        .max(FloatVector.fromMemorySegment(S, rows, (t + rowFloats + filters) * 4, NO));
+                m.add(b).max(zero).intoMemorySegment(out, (o + j) * 4, NO);
+                ch += L;
+                t += L;
+                if (ch == filters) { ch = 0; t += filters; }
+            }
+            return;
+        }
+        for (int j = 0; j < n; j += L) {
+            FloatVector b = FloatVector.fromMemorySegment(S, bias, (biasOff + ch) * 4, NO);
+            FloatVector best = ninf;
+            ByteVector bi = ByteVector.zero(BS);
+            for (int q = 0; q < 4; q++) {
+                long tq = q == 0 ? t : q == 1 ? t + filters : q == 2 ? t + rowFloats : t + rowFloats + filters;
+                FloatVector v = FloatVector.fromMemorySegment(S, rows, tq * 4, NO).add(b);
+                if (relu) v = v.max(zero);
+                VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
+                best = best.blend(v, gt);
+                bi = bi.blend((byte) q, gt.cast(BS));
+            }
+            best.intoMemorySegment(out, (o + j) * 4, NO);
+            if (argmax != null) bi.intoMemorySegment(argmax, am + j, NO);
+            ch += L;
+            t += L;
+            if (ch == filters) { ch = 0; t += filters; }
+        }
+    }
+
+    /**
      * The gradient w.r.t. the pre-activations of one sample's convolution, {@code (oh*ow) x filters} into
      * {@code dConv}, from its pooled outputs {@code pooled}, their gradient {@code dPooled} (both at float offset
      * {@code off}) and the window indices {@link #forwardPooled} recorded: a pooled gradient goes to the input that
@@ -176,6 +229,25 @@ public final class DirectConv {
         int pw = ow / 2, rowFloats = ow * filters;
         FloatVector zero = FloatVector.zero(S);
         for (int py = 0; py < oh / 2; py++) {
+            if (filters % L == 0) {
+                // whole vectors: one loop over the pooled row, as in poolPair
+                long o = off + (long) py * pw * filters, am = amOff + (long) py * pw * filters;
+                int ch = 0;
+                long t = 2L * py * rowFloats;
+                for (int j = 0; j < pw * filters; j += L) {
+                    FloatVector g = FloatVector.fromMemorySegment(S, dPooled, (o + j) * 4, NO);
+                    if (relu) g = g.blend(zero, FloatVector.fromMemorySegment(S, pooled, (o + j) * 4, NO).compare(VectorOperators.LE, 0f));
+                    ByteVector bi = ByteVector.fromMemorySegment(BS, argmax, am + j, NO);
+                    zero.blend(g, bi.eq((byte) 0).cast(S)).intoMemorySegment(dConv, t * 4, NO);
+                    zero.blend(g, bi.eq((byte) 1).cast(S)).intoMemorySegment(dConv, (t + filters) * 4, NO);
+                    zero.blend(g, bi.eq((byte) 2).cast(S)).intoMemorySegment(dConv, (t + rowFloats) * 4, NO);
+                    zero.blend(g, bi.eq((byte) 3).cast(S)).intoMemorySegment(dConv, (t + rowFloats + filters) * 4, NO);
+                    ch += L;
+                    t += L;
+                    if (ch == filters) { ch = 0; t += filters; }
+                }
+                continue;
+            }
             for (int px = 0; px < pw; px++) {
                 long o = off + ((long) py * pw + px) * filters, am = amOff + ((long) py * pw + px) * filters;
                 int t0 = 2 * py * rowFloats + 2 * px * filters;
@@ -275,6 +347,18 @@ public final class DirectConv {
     /** MR pixels along x (at {@code base}, {@code base+1}, ...) times one filter panel, summed over the kh x kw taps. */
     static void kernelForward(float[] img, int base, int w, int kh, int kw, MemorySegment pw, long pwStart,
                               MemorySegment c, long cByte, long ldcBytes) {
+        if (kw == 5) {
+            // the tutorial's 5 x 5 kernels: with the five taps along x written out, each image value is loaded once
+            // per kernel row and C2 runs no 5-trip inner loop (its pre- and post-loops kept the range checks): the
+            // convolution of a 28 x 28 image took 7.8 us alone on one thread, 4.8 us so (docs/performance.md)
+            if (Gemm.HALVES) {
+                kernelForward4k5(img, base, w, kh, pw, pwStart, c, cByte, ldcBytes);
+                kernelForward4k5(img, base + 4, w, kh, pw, pwStart, c, cByte + 4 * ldcBytes, ldcBytes);
+            } else {
+                kernelForward8k5(img, base, w, kh, pw, pwStart, c, cByte, ldcBytes);
+            }
+            return;
+        }
         if (Gemm.HALVES) {
             kernelForward4(img, base, w, kh, kw, pw, pwStart, c, cByte, ldcBytes);
             kernelForward4(img, base + 4, w, kh, kw, pw, pwStart, c, cByte + 4 * ldcBytes, ldcBytes);
@@ -329,6 +413,134 @@ public final class DirectConv {
         c50.intoMemorySegment(c, r, NO); c51.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
         c60.intoMemorySegment(c, r, NO); c61.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
         c70.intoMemorySegment(c, r, NO); c71.intoMemorySegment(c, r + L * 4L, NO);
+    }
+
+    /** {@link #kernelForward8} for a 5-wide kernel, the taps along x unrolled: 16 accumulators. */
+    static void kernelForward8k5(float[] img, int base, int w, int kh, MemorySegment pw, long pwStart,
+                                 MemorySegment c, long cByte, long ldcBytes) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int ky = 0; ky < kh; ky++) {
+            int ab = base + ky * w;
+            long bo = pwStart + (long) ky * 5 * NR * 4;
+            float x0 = img[ab], x1 = img[ab + 1], x2 = img[ab + 2], x3 = img[ab + 3], x4 = img[ab + 4], x5 = img[ab + 5];
+            float x6 = img[ab + 6], x7 = img[ab + 7], x8 = img[ab + 8], x9 = img[ab + 9], x10 = img[ab + 10], x11 = img[ab + 11];
+            FloatVector b0, b1, v;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x0); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x1); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x2); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x3); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            v = FloatVector.broadcast(S, x4); c40 = b0.fma(v, c40); c41 = b1.fma(v, c41);
+            v = FloatVector.broadcast(S, x5); c50 = b0.fma(v, c50); c51 = b1.fma(v, c51);
+            v = FloatVector.broadcast(S, x6); c60 = b0.fma(v, c60); c61 = b1.fma(v, c61);
+            v = FloatVector.broadcast(S, x7); c70 = b0.fma(v, c70); c71 = b1.fma(v, c71);
+            bo += NR * 4;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x1); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x2); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x3); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x4); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            v = FloatVector.broadcast(S, x5); c40 = b0.fma(v, c40); c41 = b1.fma(v, c41);
+            v = FloatVector.broadcast(S, x6); c50 = b0.fma(v, c50); c51 = b1.fma(v, c51);
+            v = FloatVector.broadcast(S, x7); c60 = b0.fma(v, c60); c61 = b1.fma(v, c61);
+            v = FloatVector.broadcast(S, x8); c70 = b0.fma(v, c70); c71 = b1.fma(v, c71);
+            bo += NR * 4;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x2); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x3); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x4); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x5); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            v = FloatVector.broadcast(S, x6); c40 = b0.fma(v, c40); c41 = b1.fma(v, c41);
+            v = FloatVector.broadcast(S, x7); c50 = b0.fma(v, c50); c51 = b1.fma(v, c51);
+            v = FloatVector.broadcast(S, x8); c60 = b0.fma(v, c60); c61 = b1.fma(v, c61);
+            v = FloatVector.broadcast(S, x9); c70 = b0.fma(v, c70); c71 = b1.fma(v, c71);
+            bo += NR * 4;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x3); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x4); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x5); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x6); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            v = FloatVector.broadcast(S, x7); c40 = b0.fma(v, c40); c41 = b1.fma(v, c41);
+            v = FloatVector.broadcast(S, x8); c50 = b0.fma(v, c50); c51 = b1.fma(v, c51);
+            v = FloatVector.broadcast(S, x9); c60 = b0.fma(v, c60); c61 = b1.fma(v, c61);
+            v = FloatVector.broadcast(S, x10); c70 = b0.fma(v, c70); c71 = b1.fma(v, c71);
+            bo += NR * 4;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x4); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x5); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x6); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x7); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            v = FloatVector.broadcast(S, x8); c40 = b0.fma(v, c40); c41 = b1.fma(v, c41);
+            v = FloatVector.broadcast(S, x9); c50 = b0.fma(v, c50); c51 = b1.fma(v, c51);
+            v = FloatVector.broadcast(S, x10); c60 = b0.fma(v, c60); c61 = b1.fma(v, c61);
+            v = FloatVector.broadcast(S, x11); c70 = b0.fma(v, c70); c71 = b1.fma(v, c71);
+        }
+        long r = cByte;
+        c00.intoMemorySegment(c, r, NO); c01.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c10.intoMemorySegment(c, r, NO); c11.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c20.intoMemorySegment(c, r, NO); c21.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c30.intoMemorySegment(c, r, NO); c31.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c40.intoMemorySegment(c, r, NO); c41.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c50.intoMemorySegment(c, r, NO); c51.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c60.intoMemorySegment(c, r, NO); c61.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c70.intoMemorySegment(c, r, NO); c71.intoMemorySegment(c, r + L * 4L, NO);
+    }
+
+    /** {@link #kernelForward4} for a 5-wide kernel, the taps along x unrolled: 8 accumulators ({@link Gemm#HALVES}). */
+    static void kernelForward4k5(float[] img, int base, int w, int kh, MemorySegment pw, long pwStart,
+                                 MemorySegment c, long cByte, long ldcBytes) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int ky = 0; ky < kh; ky++) {
+            int ab = base + ky * w;
+            long bo = pwStart + (long) ky * 5 * NR * 4;
+            float x0 = img[ab], x1 = img[ab + 1], x2 = img[ab + 2], x3 = img[ab + 3], x4 = img[ab + 4], x5 = img[ab + 5];
+            float x6 = img[ab + 6], x7 = img[ab + 7];
+            FloatVector b0, b1, v;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x0); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x1); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x2); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x3); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            bo += NR * 4;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x1); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x2); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x3); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x4); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            bo += NR * 4;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x2); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x3); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x4); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x5); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            bo += NR * 4;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x3); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x4); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x5); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x6); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            bo += NR * 4;
+            b0 = FloatVector.fromMemorySegment(S, pw, bo, NO); b1 = FloatVector.fromMemorySegment(S, pw, bo + L * 4, NO);
+            v = FloatVector.broadcast(S, x4); c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            v = FloatVector.broadcast(S, x5); c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            v = FloatVector.broadcast(S, x6); c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            v = FloatVector.broadcast(S, x7); c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+        }
+        long r = cByte;
+        c00.intoMemorySegment(c, r, NO); c01.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c10.intoMemorySegment(c, r, NO); c11.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c20.intoMemorySegment(c, r, NO); c21.intoMemorySegment(c, r + L * 4L, NO); r += ldcBytes;
+        c30.intoMemorySegment(c, r, NO); c31.intoMemorySegment(c, r + L * 4L, NO);
     }
 
     /**

@@ -106,4 +106,32 @@ class HalfTileTest {
             }
         }
     }
+
+    /** The 5-wide kernels with their taps along x written out sum in the same (ky, kx) order as the loop: same bits. */
+    @Test
+    void fiveWideDirectConvolutionKernelsGiveTheLoopsBits() {
+        Rng r = new Rng(13);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int round = 0; round < 30; round++) {
+                int kh = 1 + r.nextInt(6), kw = 5, w = MR + kw + r.nextInt(12), h = kh + 1 + r.nextInt(6);
+                float[] img = randomArray(r, h * w);
+                MemorySegment pw = randomSegment(arena, r, kh * kw * NR + 2 * NR);
+                long pwStart = 4L * NR * r.nextInt(3);
+                int oy = r.nextInt(h - kh + 1), ox = r.nextInt(w - kw + 1 - MR + 1), base = oy * w + ox;
+                int ldc = NR + 8 * r.nextInt(3);
+                String what = "kh=" + kh + " w=" + w + " h=" + h + " base=" + base;
+                MemorySegment loop = arena.allocate((long) MR * ldc * 4, 64);
+                DirectConv.kernelForward8(img, base, w, kh, kw, pw, pwStart, loop, 0, ldc * 4L);
+                MemorySegment whole = arena.allocate((long) MR * ldc * 4, 64), halves = arena.allocate((long) MR * ldc * 4, 64);
+                DirectConv.kernelForward8k5(img, base, w, kh, pw, pwStart, whole, 0, ldc * 4L);
+                DirectConv.kernelForward4k5(img, base, w, kh, pw, pwStart, halves, 0, ldc * 4L);
+                DirectConv.kernelForward4k5(img, base + 4, w, kh, pw, pwStart, halves, 4L * ldc * 4, ldc * 4L);
+                assertArrayEquals(read(loop, MR * ldc), read(whole, MR * ldc), 0f, "8 pixels " + what);
+                assertArrayEquals(read(loop, MR * ldc), read(halves, MR * ldc), 0f, "4 + 4 pixels " + what);
+                MemorySegment used = arena.allocate((long) MR * ldc * 4, 64);
+                DirectConv.kernelForward(img, base, w, kh, kw, pw, pwStart, used, 0, ldc * 4L);
+                assertArrayEquals(read(loop, MR * ldc), read(used, MR * ldc), 0f, "dispatch " + what);
+            }
+        }
+    }
 }
