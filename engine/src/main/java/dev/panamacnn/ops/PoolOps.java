@@ -29,9 +29,14 @@ public final class PoolOps {
     public static void maxPoolForward(MemorySegment x, long xOff, int n, int h, int w, int c, int ph, int pw, int sh, int sw,
                                       int oh, int ow, MemorySegment y, long yOff, MemorySegment argmax, long amOff) {
         long in = (long) h * w * c, out = (long) oh * ow * c;
+        boolean pairs = ph == 2 && pw == 2 && sh == 2 && sw == 2 && c % Vec.L == 0;
         for (int s = 0; s < n; s++) {
             long xs = xOff + s * in, ys = yOff + s * out, as = amOff + s * out;
             for (int oy = 0; oy < oh; oy++) {
+                if (pairs) {
+                    maxPool2x2Row(x, xs, w, c, oy, ow, y, ys, argmax, as);
+                    continue;
+                }
                 for (int ox = 0; ox < ow; ox++) {
                     long o = ((long) oy * ow + ox) * c;
                     long first = ((long) (oy * sh) * w + (long) ox * sw) * c;
@@ -69,6 +74,36 @@ public final class PoolOps {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Output row {@code oy} of a 2 x 2, stride 2 max pooling whose channels are whole vectors: one loop over the row's
+     * {@code ow * c} outputs, a vector at a time, with the general loop's operations in its order (the window's four
+     * inputs row-major, the first of equal maxima kept). The general loop nests two 2-trip window loops in a few-trip
+     * channel loop per pixel, which C2 compiles with pre- and post-loops around each (see DirectConv.poolPair).
+     */
+    private static void maxPool2x2Row(MemorySegment x, long xs, int w, int c, int oy, int ow,
+                                      MemorySegment y, long ys, MemorySegment argmax, long as) {
+        long rowIn = (long) w * c, o = (long) oy * ow * c;
+        long t = 2L * oy * rowIn;  // (2*oy*w + 2*ox)*c + ch: the window's top-left input
+        int ch = 0;
+        FloatVector ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < ow * c; j += Vec.L) {
+            FloatVector best = ninf;
+            IntVector bi = IOTA.add((int) t);
+            for (int q = 0; q < 4; q++) {
+                long idx = q == 0 ? t : q == 1 ? t + c : q == 2 ? t + rowIn : t + rowIn + c;
+                FloatVector v = FloatVector.fromMemorySegment(S, x, (xs + idx) * 4, Vec.NO);
+                VectorMask<Float> gt = v.compare(VectorOperators.GT, best);
+                best = best.blend(v, gt);
+                bi = bi.blend(IOTA.add((int) idx), gt.cast(IS));
+            }
+            best.intoMemorySegment(y, (ys + o + j) * 4, Vec.NO);
+            bi.intoMemorySegment(argmax, (as + o + j) * 4, Vec.NO);
+            ch += Vec.L;
+            t += Vec.L;
+            if (ch == c) { ch = 0; t += c; }
         }
     }
 

@@ -128,6 +128,28 @@ class FastPathTest {
         }
     }
 
+    /** 2 x 2, stride 2 pooling over whole vectors of channels (one loop per output row), with many ties. */
+    @Test
+    void maxPool2x2OverWholeVectorsMatchesReference() {
+        Rng r = new Rng(21);
+        int[] channels = {16, 32, 48, 64};
+        for (int trial = 0; trial < 12; trial++) {
+            int c = channels[trial % channels.length], h = 2 + r.nextInt(9), w = 2 + r.nextInt(9), n = 1 + r.nextInt(6);
+            int threads = 1 + r.nextInt(3);
+            String what = "pool 2x2 h=" + h + " w=" + w + " c=" + c + " n=" + n;
+            try (LayerHarness hh = new LayerHarness(new MaxPool2D(2, 2), Shape.of(h, w, c), n, threads, trial)) {
+                // coarse values: equal maxima in most windows, so the first-of-equals rule is tested
+                for (long i = 0; i < (long) n * hh.inSize; i++) hh.in.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (r.nextInt(4) - 1) / 2f);
+                float[] x = LayerHarness.get(hh.in, n * hh.inSize);
+                hh.forward();
+                assertArrayEquals(Reference.maxPoolForward(x, n, h, w, c, 2, 2, 2, 2), LayerHarness.get(hh.out, n * hh.outSize), 0f, what);
+                float[] dy = rand(r, n * hh.outSize);
+                hh.backward(dy, true);
+                assertArrayEquals(Reference.maxPoolBackward(x, n, h, w, c, 2, 2, 2, 2, dy), LayerHarness.get(hh.dIn, n * hh.inSize), 0f, what + " dx");
+            }
+        }
+    }
+
     @Test
     void denseMatchesReference() {
         Rng r = new Rng(13);
