@@ -27,8 +27,9 @@ import static dev.panamacnn.ops.Gemm.S;
  * kernel gradient) by {@link Gemm#NR} filters, {@code 2*MR} accumulators. Filters come in {@code NR}-wide panels
  * packed by {@link Gemm#packB(boolean, int, int, MemorySegment, long, int, float[])}.
  *
- * <p>The two kernels repeat the GEMM micro-kernel's accumulator code rather than share it: their inner loops
- * index the image differently, C2 drops the bounds checks only for indices linear in the loop counter with
+ * <p>The kernels (and the 5-wide forward ones, {@code kernelForward8k5} and {@code kernelForward4k5}, with their taps
+ * along x written out) repeat the GEMM micro-kernel's accumulator code rather than share it: their inner loops index
+ * the image differently, C2 drops the bounds checks only for indices linear in the loop counter with
  * constant factors, and handing the sixteen accumulators to a helper makes C2 box them (Gemm's kernel notes). Like
  * the GEMM's, each kernel runs as two 4-row halves where {@link Gemm#HALVES} says so (AVX2), with the same bits.
  *
@@ -172,8 +173,8 @@ public final class DirectConv {
     /**
      * One pooled row of {@link #forwardPooled} from the two convolution rows in {@code rows}, when the filters are
      * whole vectors: one loop over the row's {@code (ow/2) * filters} outputs, a vector at a time. The same
-     * operations per value as the loops over pixels and channels; those ran as a 2-trip inner loop per pixel, and
-     * C2's pre- and post-loops around it made the pooling cost 3.1 us per 28 x 28 image against 1.3 us this way.
+     * operations per value as the loops over pixels and channels; those ran as a 2-trip inner loop per pixel, which
+     * C2 wraps in pre- and post-loops (docs/performance.md, "The first convolution's 5-wide kernel written out").
      */
     private static void poolPair(MemorySegment rows, int ow, int filters, MemorySegment bias, long biasOff, boolean relu,
                                  MemorySegment out, long o, MemorySegment argmax, long am) {
@@ -349,8 +350,8 @@ public final class DirectConv {
                               MemorySegment c, long cByte, long ldcBytes) {
         if (kw == 5) {
             // the tutorial's 5 x 5 kernels: with the five taps along x written out, each image value is loaded once
-            // per kernel row and C2 runs no 5-trip inner loop (its pre- and post-loops kept the range checks): the
-            // convolution of a 28 x 28 image took 7.8 us alone on one thread, 4.8 us so (docs/performance.md)
+            // per kernel row and C2 runs no 5-trip inner loop (its pre- and post-loops kept the range checks); the
+            // tutorial's first layer with its pooling: 9.2 -> 5.7 us per image on one thread (FirstConvProfile)
             if (Gemm.HALVES) {
                 kernelForward4k5(img, base, w, kh, pw, pwStart, c, cByte, ldcBytes);
                 kernelForward4k5(img, base + 4, w, kh, pw, pwStart, c, cByte + 4 * ldcBytes, ldcBytes);
