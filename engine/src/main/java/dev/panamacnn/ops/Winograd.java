@@ -44,6 +44,8 @@ public final class Winograd {
      * power of two apart and the transforms' 36 streams fall into the same L1 sets.
      */
     private static final int PLANE_PAD = 16;
+    /** Floats from one position's eight rows of V to the next's in the direct path (padded off a power of two). */
+    private static final int V_PLANE = Gemm.MR * Gemm.KC + PLANE_PAD;
 
     private static final float[][] G = {
             {1 / 4f, 0, 0, 0, 0},
@@ -65,7 +67,18 @@ public final class Winograd {
         final int c, f, oh, ow, tilesY, tilesX, maxSamples;
         final MemorySegment kernel36;
         final MemorySegment[] packed = new MemorySegment[POS];
-        final MemorySegment[] v, m;
+        /**
+         * Per worker: V ({@link #direct}: eight tiles, row r of position q at {@code q V_PLANE + r KC}; else the
+         * chunk's tiles, rows C apart), as a segment too for the GEMM; and M.
+         */
+        final float[][] v;
+        final MemorySegment[] vSegment, m;
+        /**
+         * Whether the 36 products run straight on {@link Gemm}'s micro-kernel, eight tiles at a time (C within one K
+         * block, F whole B panels): the same kernel, with the same operands, as {@code Gemm.gemmPacked} runs on them,
+         * so the same bits, without copying A into a packed block for every position.
+         */
+        final boolean direct;
         /** Per worker, for the kernel gradient: the 36 sums {@code Vᵀ U} ({@code C x F} each) over the tiles so far. */
         final MemorySegment[] dw;
         /** Per worker, for the kernel gradient: one block of tiles' V (A of the micro-kernel) and U (its B panels). */
@@ -76,6 +89,12 @@ public final class Winograd {
 
         /** For a {@code c -> f} convolution with output {@code oh x ow}, chunks of up to {@code maxSamples} samples, {@code workers} threads. */
         public Plan(Arena arena, int c, int f, int oh, int ow, int maxSamples, int workers) {
+            this(arena, c, f, oh, ow, maxSamples, workers, c <= Gemm.KC && f % Gemm.NR == 0);
+        }
+
+        /** As the public constructor; {@code direct} false forces the products through {@code Gemm.gemmPacked} (for tests). */
+        Plan(Arena arena, int c, int f, int oh, int ow, int maxSamples, int workers, boolean direct) {
+            if (direct && (c > Gemm.KC || f % Gemm.NR != 0)) throw new IllegalArgumentException("the direct products need C <= " + Gemm.KC + " and F % " + Gemm.NR + " == 0: C=" + c + " F=" + f);
             this.c = c; this.f = f; this.oh = oh; this.ow = ow; this.maxSamples = maxSamples;
             tilesY = oh / 2; tilesX = ow / 2;
             kernel36 = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * c * f);
@@ -83,15 +102,18 @@ public final class Winograd {
             MemorySegment all = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * ps);
             for (int p = 0; p < POS; p++) packed[p] = all.asSlice((long) p * ps * 4, (long) ps * 4);
             long rows = (long) maxSamples * tilesY * tilesX;
-            v = new MemorySegment[workers];
+            this.direct = direct;
+            v = new float[workers][];
+            vSegment = new MemorySegment[workers];
             m = new MemorySegment[workers];
             dw = new MemorySegment[workers];
             gradV = new float[workers][];
             gradU = new MemorySegment[workers];
-            tmp = new float[workers][2 * POS * Math.max(L, 1)];
+            tmp = new float[workers][Math.max(2 * POS, 6 * (ow + 4)) * Math.max(L, 1)];
             for (int i = 0; i < workers; i++) {
-                v[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * (rows * c + PLANE_PAD));
-                m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * (rows * f + PLANE_PAD));
+                v[i] = new float[direct ? POS * V_PLANE : Math.toIntExact(POS * (rows * c + PLANE_PAD))];
+                vSegment[i] = MemorySegment.ofArray(v[i]);
+                m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * ((direct ? Gemm.MR : rows) * f + PLANE_PAD));
                 if (gradientApplies()) {
                     dw[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * c * f);
                     gradV[i] = new float[(POS + Gemm.MC / c - 1) / (Gemm.MC / c) * vBlock()];
@@ -163,13 +185,33 @@ public final class Winograd {
                                  MemorySegment bias, long biasOff, boolean relu, int wk, Gemm.Scratch gs) {
             int rows = t1 - t0;
             if (rows > maxSamples * tilesY * tilesX) throw new IllegalArgumentException(rows + " tiles, planned for " + maxSamples * tilesY * tilesX);
-            MemorySegment vv = v[wk], mm = m[wk];
-            long vPlane = (long) rows * c + PLANE_PAD, mPlane = (long) rows * f + PLANE_PAD;
-            transformInput(in, inOff, h, w, t0, t1, vPlane, vv, tmp[wk]);
-            for (int p = 0; p < POS; p++) {
-                Gemm.gemmPacked(false, rows, f, c, vv, p * vPlane, c, packed[p], false, mm, p * mPlane, f, gs);
+            float[] va = v[wk], t = tmp[wk];
+            MemorySegment mm = m[wk];
+            if (!direct) {
+                int vPlane = rows * c + PLANE_PAD;
+                long mPlane = (long) rows * f + PLANE_PAD;
+                transformInput(in, inOff, h, w, t0, t1, va, c, vPlane, t);
+                MemorySegment vs = vSegment[wk];
+                for (int p = 0; p < POS; p++) {
+                    Gemm.gemmPacked(false, rows, f, c, vs, (long) p * vPlane, c, packed[p], false, mm, p * mPlane, f, gs);
+                }
+                transformOutput(mm, mPlane, t0, t1, out, outOff, bias, biasOff, relu);
+                return;
             }
-            transformOutput(mm, mPlane, t0, t1, out, outOff, bias, biasOff, relu);
+            // eight tiles at a time: V straight in the micro-kernel's layout (rows KC apart), M of those tiles
+            // in the cache when the output transform reads it
+            long mPlane = (long) Gemm.MR * f + PLANE_PAD, ldc = (long) f * 4;
+            int panels = f / Gemm.NR;
+            for (int b0 = t0; b0 < t1; b0 += Gemm.MR) {
+                int b1 = Math.min(t1, b0 + Gemm.MR);
+                transformInput(in, inOff, h, w, b0, b1, va, Gemm.KC, V_PLANE, t);
+                for (int p = 0; p < POS; p++) {
+                    for (int j = 0; j < panels; j++) {
+                        Gemm.kernelRowsA(va, p * V_PLANE, packed[p], (long) j * c * Gemm.NR * 4, c, mm, (p * mPlane + (long) j * Gemm.NR) * 4, ldc, false);
+                    }
+                }
+                transformOutput(mm, mPlane, b0, b1, out, outOff, bias, biasOff, relu);
+            }
         }
 
         /**
@@ -310,18 +352,57 @@ public final class Winograd {
             }
         }
 
-        /** V[p][row][ci] = (Bᵀ d B)[p] of tiles {@code [t0, t1)}, row {@code t - t0}. */
-        private void transformInput(MemorySegment in, long inOff, int h, int w, int t0, int t1, long plane, MemorySegment vv, float[] t) {
+        /**
+         * V of tiles {@code [t0, t1)}: position p, channel ci of tile t at {@code p plane + (t - t0) rowStride + ci} of
+         * {@code va}. Tiles side by side overlap by
+         * four columns, so the column pass ({@code Bᵀ d}) runs once per column of a tile row and each tile's row pass
+         * ({@code (Bᵀ d) B}) reads its six columns from it, writing V in place: the same operations on the same
+         * values as {@link #transformTile}, tile by tile, so the same bits.
+         */
+        private void transformInput(MemorySegment in, long inOff, int h, int w, int t0, int t1, float[] va, int rowStride, int plane, float[] t) {
             long px = c, line = (long) w * c;
             int perSample = tilesY * tilesX;
-            for (int tt = t0; tt < t1; tt++) {
-                int s = tt / perSample, rem = tt - s * perSample, ty = rem / tilesX, tx = rem - ty * tilesX;
-                long tile = inOff + (long) s * h * w * c + (2L * ty) * line + (2L * tx) * px;
+            for (int tt = t0; tt < t1; ) {
+                int s = tt / perSample, rem = tt - s * perSample, ty = rem / tilesX, tx0 = rem - ty * tilesX;
+                int n = Math.min(tilesX - tx0, t1 - tt), cols = 2 * n + 4;
+                long first = inOff + (long) s * h * w * c + (2L * ty) * line + (2L * tx0) * px;
                 for (int ci = 0; ci < c; ci += L) {
-                    transformTile(in, tile + ci, line, px, t);
-                    long o = ((long) (tt - t0) * c + ci) * 4;
-                    for (int q = 0; q < POS; q++) FloatVector.fromArray(S, t, (POS + q) * L).intoMemorySegment(vv, q * plane * 4 + o, NO);
+                    columnPass(in, first + ci, line, px, cols, ow + 4, t);
+                    for (int k = 0; k < n; k++) rowPass(t, 2 * k, ow + 4, va, (tt - t0 + k) * rowStride + ci, plane);
                 }
+                tt += n;
+            }
+        }
+
+        /** {@code t[(i w + x) L ..] = (Bᵀ d)[i][x]} for columns {@code x < cols} from float {@code o} of {@code in}. */
+        private static void columnPass(MemorySegment in, long o, long line, long px, int cols, int w, float[] t) {
+            for (int x = 0; x < cols; x++, o += px) {
+                FloatVector d0 = load(in, o), d1 = load(in, o + line), d2 = load(in, o + 2 * line),
+                        d3 = load(in, o + 3 * line), d4 = load(in, o + 4 * line), d5 = load(in, o + 5 * line);
+                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
+                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(t, x * L);
+                s34.sub(s12.mul(4f)).intoArray(t, (w + x) * L);
+                d12.mul(4f).add(d43).intoArray(t, (2 * w + x) * L);
+                d31.mul(2f).add(d42).intoArray(t, (3 * w + x) * L);
+                d42.sub(d31.mul(2f)).intoArray(t, (4 * w + x) * L);
+                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(t, (5 * w + x) * L);
+            }
+        }
+
+        /** One tile's row pass over columns {@code [x0, x0 + 6)} of {@link #columnPass}'s {@code t}: position q to float {@code o + q plane} of {@code va}. */
+        private static void rowPass(float[] t, int x0, int w, float[] va, int o, int plane) {
+            for (int i = 0; i < 6; i++, o += 6 * plane) {
+                int r = (i * w + x0) * L;
+                FloatVector d0 = FloatVector.fromArray(S, t, r), d1 = FloatVector.fromArray(S, t, r + L),
+                        d2 = FloatVector.fromArray(S, t, r + 2 * L), d3 = FloatVector.fromArray(S, t, r + 3 * L),
+                        d4 = FloatVector.fromArray(S, t, r + 4 * L), d5 = FloatVector.fromArray(S, t, r + 5 * L);
+                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
+                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(va, o);
+                s34.sub(s12.mul(4f)).intoArray(va, o + plane);
+                d12.mul(4f).add(d43).intoArray(va, o + 2 * plane);
+                d31.mul(2f).add(d42).intoArray(va, o + 3 * plane);
+                d42.sub(d31.mul(2f)).intoArray(va, o + 4 * plane);
+                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(va, o + 5 * plane);
             }
         }
 

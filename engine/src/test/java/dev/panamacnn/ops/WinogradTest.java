@@ -93,6 +93,75 @@ class WinogradTest {
         assertFalse(Winograd.applies(5, 5, 1, 1, 8, 8, l + 1, l));
     }
 
+    /** The 36 products straight on the micro-kernel, eight tiles at a time, give the bits of {@code Gemm.gemmPacked} over the chunk. */
+    @Test void directProductsGiveTheGemmsBits() {
+        assumeTrue(Gemm.vectorized());
+        int l = Gemm.L;
+        Rng r = new Rng(23);
+        int[][] shapes = {{12, 12, 2 * l, 4 * l}, {8, 14, l, 2 * l}, {10, 16, 3 * l, 2 * l}};
+        for (int[] sh : shapes) {
+            int h = sh[0], w = sh[1], c = sh[2], f = sh[3], oh = h - 4, ow = w - 4;
+            for (int cnt : new int[] {1, 3}) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment params = Tensor.allocateFloats(arena, 25L * c * f), bias = Tensor.allocateFloats(arena, f);
+                    for (long i = 0; i < 25L * c * f; i++) params.setAtIndex(ValueLayout.JAVA_FLOAT, i, (r.nextFloat() * 2 - 1) * 0.2f);
+                    for (long i = 0; i < f; i++) bias.setAtIndex(ValueLayout.JAVA_FLOAT, i, r.nextFloat() - 0.5f);
+                    MemorySegment in = Tensor.allocateFloats(arena, (long) cnt * h * w * c);
+                    for (long i = 0; i < in.byteSize() / 4; i++) in.setAtIndex(ValueLayout.JAVA_FLOAT, i, r.nextFloat() * 2 - 1);
+                    float[][] got = new float[2][];
+                    for (int d = 0; d < 2; d++) {
+                        Winograd.Plan plan = new Winograd.Plan(arena, c, f, oh, ow, 3, 1, d == 0);
+                        plan.transformKernel(params, 0);
+                        MemorySegment out = Tensor.allocateFloats(arena, (long) cnt * oh * ow * f);
+                        plan.forward(in, 0, cnt, h, w, out, 0, bias, 0, true, 0, new Gemm.Scratch(arena));
+                        got[d] = out.toArray(ValueLayout.JAVA_FLOAT);
+                    }
+                    assertArrayEquals(got[1], got[0], 0f, "h=" + h + " w=" + w + " c=" + c + " f=" + f + " cnt=" + cnt);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> {
+            try (Arena arena = Arena.ofConfined()) { new Winograd.Plan(arena, l, 3 * l, 4, 4, 1, 1, true); }
+        });
+    }
+
+    /** Tile ranges that start and end inside a tile row (the input transform works a row of tiles at a time) give the whole call's bits. */
+    @Test void tileRangesStartingInsideARowGiveTheWholeCallsBits() {
+        assumeTrue(Gemm.vectorized());
+        int l = Gemm.L;
+        Rng r = new Rng(17);
+        int[][] shapes = {{12, 12, 2 * l, 2 * l}, {8, 14, l, 2 * l}, {10, 16, l, l}};
+        for (int[] sh : shapes) {
+            int h = sh[0], w = sh[1], c = sh[2], f = sh[3], oh = h - 4, ow = w - 4, cnt = 3;
+            try (Arena arena = Arena.ofConfined()) {
+                float[] k = new float[25 * c * f];
+                for (int i = 0; i < k.length; i++) k[i] = (r.nextFloat() * 2 - 1) * 0.2f;
+                MemorySegment params = Tensor.allocateFloats(arena, k.length);
+                MemorySegment.copy(k, 0, params, ValueLayout.JAVA_FLOAT, 0, k.length);
+                MemorySegment in = Tensor.allocateFloats(arena, 5 + (long) cnt * h * w * c), bias = Tensor.allocateFloats(arena, f);
+                for (long i = 0; i < in.byteSize() / 4; i++) in.setAtIndex(ValueLayout.JAVA_FLOAT, i, r.nextFloat() * 2 - 1);
+                for (long i = 0; i < f; i++) bias.setAtIndex(ValueLayout.JAVA_FLOAT, i, r.nextFloat() - 0.5f);
+                long outSize = (long) cnt * oh * ow * f;
+                MemorySegment whole = Tensor.allocateFloats(arena, outSize), parts = Tensor.allocateFloats(arena, outSize);
+                Winograd.Plan plan = new Winograd.Plan(arena, c, f, oh, ow, cnt, 1);
+                plan.transformKernel(params, 0);
+                Gemm.Scratch gs = new Gemm.Scratch(arena);
+                plan.forward(in, 5, cnt, h, w, whole, 0, bias, 0, true, 0, gs);
+                int tiles = cnt * plan.tilesPerSample();
+                for (int trial = 0; trial < 4; trial++) {
+                    parts.fill((byte) 0);
+                    for (int t0 = 0; t0 < tiles; ) {
+                        int t1 = Math.min(tiles, t0 + 1 + r.nextInt(2 * (ow / 2) + 1));
+                        plan.forwardTiles(in, 5, h, w, t0, t1, parts, 0, bias, 0, true, 0, gs);
+                        t0 = t1;
+                    }
+                    assertArrayEquals(whole.toArray(ValueLayout.JAVA_FLOAT), parts.toArray(ValueLayout.JAVA_FLOAT), 0f,
+                            "h=" + h + " w=" + w + " c=" + c + " f=" + f + ", trial " + trial);
+                }
+            }
+        }
+    }
+
     @Test void kernelGradientMatchesTheDirectSumOnRandomShapes() {
         assumeTrue(Gemm.vectorized());
         int l = Gemm.L;
