@@ -69,7 +69,7 @@ public final class Winograd {
         final MemorySegment[] packed = new MemorySegment[POS];
         /**
          * Per worker: V ({@link #direct}: eight tiles, row r of position q at {@code q V_PLANE + r KC}; else the
-         * chunk's tiles, rows C apart), as a segment too for the GEMM; and M.
+         * chunk's tiles, rows C apart, also as a segment for the GEMM); and M.
          */
         final float[][] v;
         final MemorySegment[] vSegment, m;
@@ -112,7 +112,7 @@ public final class Winograd {
             tmp = new float[workers][Math.max(2 * POS, 6 * (ow + 4)) * Math.max(L, 1)];
             for (int i = 0; i < workers; i++) {
                 v[i] = new float[direct ? POS * V_PLANE : Math.toIntExact(POS * (rows * c + PLANE_PAD))];
-                vSegment[i] = MemorySegment.ofArray(v[i]);
+                if (!direct) vSegment[i] = MemorySegment.ofArray(v[i]);
                 m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * ((direct ? Gemm.MR : rows) * f + PLANE_PAD));
                 if (gradientApplies()) {
                     dw[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * c * f);
@@ -412,33 +412,8 @@ public final class Winograd {
          * {@code t[(36 + q) L ..]} ({@code t}'s first 36 vectors are the column pass's).
          */
         private static void transformTile(MemorySegment in, long tile, long line, long px, float[] t) {
-            // columns: t[i][x] = sum_y Bt[i][y] d[y][x]
-            for (int x = 0; x < 6; x++) {
-                long o = tile + x * px;
-                FloatVector d0 = load(in, o), d1 = load(in, o + line), d2 = load(in, o + 2 * line),
-                        d3 = load(in, o + 3 * line), d4 = load(in, o + 4 * line), d5 = load(in, o + 5 * line);
-                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
-                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(t, (0 * 6 + x) * L);
-                s34.sub(s12.mul(4f)).intoArray(t, (1 * 6 + x) * L);
-                d12.mul(4f).add(d43).intoArray(t, (2 * 6 + x) * L);
-                d31.mul(2f).add(d42).intoArray(t, (3 * 6 + x) * L);
-                d42.sub(d31.mul(2f)).intoArray(t, (4 * 6 + x) * L);
-                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(t, (5 * 6 + x) * L);
-            }
-            // rows: v[i][j] = sum_x t[i][x] Bt[j][x]
-            for (int i = 0; i < 6; i++) {
-                FloatVector d0 = FloatVector.fromArray(S, t, (i * 6) * L), d1 = FloatVector.fromArray(S, t, (i * 6 + 1) * L),
-                        d2 = FloatVector.fromArray(S, t, (i * 6 + 2) * L), d3 = FloatVector.fromArray(S, t, (i * 6 + 3) * L),
-                        d4 = FloatVector.fromArray(S, t, (i * 6 + 4) * L), d5 = FloatVector.fromArray(S, t, (i * 6 + 5) * L);
-                FloatVector s12 = d1.add(d2), s34 = d3.add(d4), d12 = d1.sub(d2), d43 = d4.sub(d3), d31 = d3.sub(d1), d42 = d4.sub(d2);
-                int v0 = (POS + i * 6) * L;
-                d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(t, v0);
-                s34.sub(s12.mul(4f)).intoArray(t, v0 + L);
-                d12.mul(4f).add(d43).intoArray(t, v0 + 2 * L);
-                d31.mul(2f).add(d42).intoArray(t, v0 + 3 * L);
-                d42.sub(d31.mul(2f)).intoArray(t, v0 + 4 * L);
-                d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(t, v0 + 5 * L);
-            }
+            columnPass(in, tile, line, px, 6, 6, t);
+            rowPass(t, 0, 6, t, POS * L, L);
         }
 
         /** Y = Aᵀ M A of tiles {@code [from, to)} (row {@code t - from} of M), written to their 2 x 2 output pixels. */
