@@ -10,9 +10,9 @@
 # - the float32 GEMM ceiling: the fastest of OpenBLAS through numpy (benchmarks/pytorch/sgemm_ceiling.py) and
 #   TensorFlow's MatMul (TfSgemm, oneDNN), and the time the epoch's multiply-adds (3 x the forward pass's, 1.717
 #   TFLOP for the tutorial network) take at that speed.
-# - panama-cnn as it runs by default (training on the exact direct path, inference with the Winograd F(2x2, 5x5)
-#   second convolution, -Dpanamacnn.winograd=predict), again with opt-in Winograd training (=on), and its inference
-#   on the exact path (=off).
+# - panama-cnn as it runs by default (the second convolution as Winograd in training and inference,
+#   -Dpanamacnn.winograd=on), again with training on the exact direct path (=predict), and its inference on the
+#   exact path (=off).
 # MODEL_JSON: docs/examples/mnist_convnet.json runs Keras' simple MNIST convnet (ours read from the JSON; PyTorch
 # builds its twin; TensorFlow and the ceiling rows are left out).
 # Each engine runs REPEATS times, alternating, as separate processes; the tables show medians and ratios.
@@ -37,7 +37,7 @@ for r in $(seq "$REPEATS"); do
   LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
     dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
   /usr/bin/python3 benchmarks/pytorch/bench.py "$DATA" "$STEPS" "$THREADS" $MODEL | tail -1 >> "$OUT"
-  LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd=on \
+  LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd=predict \
     -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
     dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
   if [ "$TF" = 1 ]; then
@@ -50,7 +50,7 @@ for r in $(seq "$REPEATS"); do
 done
 INF=$(mktemp)
 for r in $(seq "$REPEATS"); do
-  for run in panama-cnn:predict onnxruntime:predict panama-cnn:off; do
+  for run in panama-cnn:on onnxruntime:on panama-cnn:off; do
     LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd="${run#*:}" \
       -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
       dev.panamacnn.bench.InferCompare "$DATA" "$THREADS" "${run%%:*}" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$INF"
@@ -61,12 +61,12 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 by = {}
 for r in rows:
-    by.setdefault("panama-cnn-winograd" if r["impl"] == "panama-cnn winograd=on" else r["impl"].split()[0], []).append(r)
+    by.setdefault("panama-cnn-exact" if r["impl"] == "panama-cnn winograd=predict" else r["impl"].split()[0], []).append(r)
 med = lambda rs, k: statistics.median(r[k] for r in rs)
 keys = [("epoch_s", "s per epoch (60,000 images)"), ("train_images_per_s", "training images/s"),
         ("infer_1000_images_per_s", "inference images/s, batch 1000"), ("infer_1_images_per_s", "inference images/s, batch 1"),
         ("peak_rss_mb", "peak RSS (MB)")]
-p, t, f, pw = by["panama-cnn"], by["pytorch"], by.get("tensorflow", []), by.get("panama-cnn-winograd", [])
+p, t, f, pw = by["panama-cnn"], by["pytorch"], by.get("tensorflow", []), by.get("panama-cnn-exact", [])
 print(f"network: {sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else 'the tutorial CNN'}")
 print(f"{len(p)} runs each, {p[0]['steps']} timed training steps of batch 128 after 30 warm-up steps, {p[0]['threads']} threads")
 print(f"PyTorch: {t[0]['impl']}, system BLAS: {sys.argv[2]}")
@@ -74,8 +74,9 @@ if f:
     print(f"TensorFlow: {f[0]['impl']}, {f[0]['threads']} intra-op threads, {f[0]['inter_op_threads']} inter-op thread(s);"
           f" it matched our losses within {max(r['loss_diff'] for r in f):.1e} over 30 steps from our initial weights,"
           f" and our trained weights' predictions within {max(r['max_abs_diff'] for r in f):.1e}")
-    print("'Winograd': panama-cnn with -Dpanamacnn.winograd=on (opt-in; F(2x2, 5x5) in the second convolution's forward pass and kernel gradient); both columns infer with Winograd (the default)")
-    print("| metric | panama-cnn (median) | panama-cnn, Winograd (median) | PyTorch (median) | TensorFlow (median) | panama-cnn / PyTorch | panama-cnn / TensorFlow | Winograd / TensorFlow |")
+    print("panama-cnn: the default (-Dpanamacnn.winograd=on: F(2x2, 5x5) in the second convolution's forward pass and kernel gradient);"
+          " 'exact': -Dpanamacnn.winograd=predict (training on the direct path); both columns infer with Winograd")
+    print("| metric | panama-cnn (median) | panama-cnn, exact (median) | PyTorch (median) | TensorFlow (median) | panama-cnn / PyTorch | panama-cnn / TensorFlow | exact / TensorFlow |")
     print("|---|---|---|---|---|---|---|---|")
     for k, name in keys:
         a, aw, b, c = med(p, k), med(pw, k), med(t, k), med(f, k)
@@ -96,15 +97,15 @@ if by.get("numpy") and by.get("tfmatmul"):
           f" OpenBLAS through numpy {med(nb, 'best_gflops'):.1f} GFLOP/s, TensorFlow MatMul (oneDNN) {med(tb, 'best_gflops'):.1f} GFLOP/s")
     print(f"the epoch's multiply-adds, 3 x the forward pass's (1.717 TFLOP), at the faster one ({ceil:.1f} GFLOP/s): {ideal:.2f} s;"
           f" panama-cnn's epoch {med(p, 'epoch_s'):.2f} s = {med(p, 'epoch_s') / ideal:.2f}x that, {flop / med(p, 'epoch_s') / 1e9:.0f} GFLOP/s effective;"
-          f" with Winograd {med(pw, 'epoch_s'):.2f} s = {med(pw, 'epoch_s') / ideal:.2f}x")
+          f" exact {med(pw, 'epoch_s'):.2f} s = {med(pw, 'epoch_s') / ideal:.2f}x")
 inf = [json.loads(l) for l in open(sys.argv[4]) if l.startswith("{")]
-o = [r for r in inf if r["impl"] == "panama-cnn winograd=predict"]
+o = [r for r in inf if r["impl"] == "panama-cnn winograd=on"]
 x = [r for r in inf if r["impl"] == "onnxruntime"]
 w = [r for r in inf if r["impl"] == "panama-cnn winograd=off"]
 print()
 print(f"ONNX Runtime {x[0]['version']} (Java API, {x[0]['threads']} intra-op threads, all graph optimizations), the same weights;"
       f" outputs agree within {max(r['max_abs_diff'] for r in inf):.1e}; {len(o)} alternating runs each;"
-      f" panama-cnn: the default (Winograd second convolution, -Dpanamacnn.winograd=predict); 'exact': -Dpanamacnn.winograd=off")
+      f" panama-cnn: the default (Winograd second convolution, -Dpanamacnn.winograd=on); 'exact': -Dpanamacnn.winograd=off")
 print("| inference images/s | panama-cnn (median) | panama-cnn, exact (median) | ONNX Runtime (median) | panama-cnn / ONNX Runtime | exact / ONNX Runtime |")
 print("|---|---|---|---|---|---|")
 for k, name in [("infer_1_images_per_s", "batch 1"), ("infer_1000_images_per_s", "batch 1000")]:
