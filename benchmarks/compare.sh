@@ -15,7 +15,8 @@
 #   exact path (=off).
 # MODEL_JSON: docs/examples/mnist_convnet.json runs Keras' simple MNIST convnet (ours read from the JSON; PyTorch
 # builds its twin; TensorFlow and the ceiling rows are left out).
-# Each engine runs REPEATS times, alternating, as separate processes; the tables show medians and ratios.
+# Each engine runs REPEATS times, alternating, as separate processes, each round in an order rotated by one; the
+# tables show medians and ratios.
 # Needs /usr/bin/python3 with torch (Debian python3-torch; install libopenblas0-openmp so it uses OpenBLAS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,27 +34,37 @@ with contextlib.redirect_stdout(b): numpy.show_config()
 print('OpenBLAS' if 'openblas' in b.getvalue().lower() else 'other')" 2>/dev/null || echo unknown)
 BLASLIB=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
 OUT=$(mktemp)
+BENCHCP="benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*"
+# one run of each training-side job; a round runs them all, each round starting one job later than the last
+train_job() {
+  case "$1" in
+    panama-cnn|panama-cnn-exact)
+      LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" \
+        -Dpanamacnn.winograd=$([ "$1" = panama-cnn ] && echo on || echo predict) -cp "$BENCHCP" \
+        dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 ;;
+    pytorch) /usr/bin/python3 benchmarks/pytorch/bench.py "$DATA" "$STEPS" "$THREADS" $MODEL | tail -1 ;;
+    tensorflow)
+      TF_CPP_MIN_LOG_LEVEL=2 "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "$TFCP" \
+        dev.panamacnn.bench.tf.TfCompare "$DATA" "$STEPS" "$THREADS" 2> >(grep -v -E '^WARNING|^I0000|^WARNING: All log' >&2) | tail -1 ;;
+    ceiling)
+      OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS /usr/bin/python3 benchmarks/pytorch/sgemm_ceiling.py | tail -1
+      TF_CPP_MIN_LOG_LEVEL=2 "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" -cp "$TFCP" dev.panamacnn.bench.tf.TfSgemm "$THREADS" \
+        2> >(grep -v -E '^WARNING|^I0000' >&2) | tail -1 ;;
+  esac
+}
+# rotate: round r starts at job r-1, so no engine always runs right after the same one (the machine's speed
+# drifts within a round; a fixed order once showed up as a steady 0.5 s between two identical-speed runs)
+rotated() { local r=$1; shift; local a=("$@") n=$#; for k in $(seq 0 $((n - 1))); do echo "${a[$(( (r - 1 + k) % n ))]}"; done; }
+JOBS=(panama-cnn pytorch panama-cnn-exact)
+[ "$TF" = 1 ] && JOBS+=(tensorflow ceiling)
 for r in $(seq "$REPEATS"); do
-  LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
-    dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
-  /usr/bin/python3 benchmarks/pytorch/bench.py "$DATA" "$STEPS" "$THREADS" $MODEL | tail -1 >> "$OUT"
-  LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd=predict \
-    -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
-    dev.panamacnn.bench.Compare "$DATA" "$STEPS" "$THREADS" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$OUT"
-  if [ "$TF" = 1 ]; then
-    TF_CPP_MIN_LOG_LEVEL=2 "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -cp "$TFCP" \
-      dev.panamacnn.bench.tf.TfCompare "$DATA" "$STEPS" "$THREADS" 2> >(grep -v -E '^WARNING|^I0000|^WARNING: All log' >&2) | tail -1 >> "$OUT"
-    OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS /usr/bin/python3 benchmarks/pytorch/sgemm_ceiling.py | tail -1 >> "$OUT"
-    TF_CPP_MIN_LOG_LEVEL=2 "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" -cp "$TFCP" dev.panamacnn.bench.tf.TfSgemm "$THREADS" \
-      2> >(grep -v -E '^WARNING|^I0000' >&2) | tail -1 >> "$OUT"
-  fi
+  for job in $(rotated "$r" "${JOBS[@]}"); do train_job "$job" >> "$OUT"; done
 done
 INF=$(mktemp)
 for r in $(seq "$REPEATS"); do
-  for run in panama-cnn:on onnxruntime:on panama-cnn:off; do
+  for run in $(rotated "$r" panama-cnn:on onnxruntime:on panama-cnn:off); do
     LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd="${run#*:}" \
-      -cp "benchmarks/target/panama-cnn-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
-      dev.panamacnn.bench.InferCompare "$DATA" "$THREADS" "${run%%:*}" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$INF"
+      -cp "$BENCHCP" dev.panamacnn.bench.InferCompare "$DATA" "$THREADS" "${run%%:*}" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$INF"
   done
 done
 /usr/bin/python3 - "$OUT" "$BLASLIB" "$MODEL" "$INF" <<'PY'
