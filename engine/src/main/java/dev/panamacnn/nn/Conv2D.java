@@ -178,6 +178,14 @@ public final class Conv2D extends Layer {
         /** Floats of the gradient partials per group: the kernel's, then the bias' when there is one. */
         private final long per = (long) k * filters + (useBias ? filters : 0);
         /**
+         * Whether training's kernel gradient runs as Winograd F(5x5, 2x2); then a group's partials ({@link #slot}
+         * floats) hold its 36 sums {@code Vᵀ U} instead of the kernel's gradient, and {@link #afterBackward} turns
+         * their total ({@link #winoSums}) into the gradient once per step.
+         */
+        private boolean winoSlots;
+        private long slot;
+        private MemorySegment winoSums;
+        /**
          * Set when the plan runs this layer fused with the 2 x 2 max pooling after it ({@link DirectConv#forwardPooled}):
          * per pooled element the winning window index, per worker two output rows and one sample's pre-activation gradient.
          */
@@ -216,7 +224,6 @@ public final class Conv2D extends Layer {
                     padDIn[i] = Tensor.allocateFloats(arena, (long) chunkSamples * h * w * c);
                 }
             }
-            partials = Tensor.allocateFloats(arena, (long) groups(batch) * per);
             packedW = Tensor.allocateFloats(arena, Gemm.packedSize(k, filters));
             packedVersion = -1;
             packedWT = Tensor.allocateFloats(arena, Gemm.packedSize(filters, k));
@@ -229,6 +236,11 @@ public final class Conv2D extends Layer {
                 winoTraining = mode.equals("on");
                 winoVersion = -1;
             }
+            // a group's Winograd kernel gradient is kept as its 36 untransformed sums; the step transforms their total once
+            winoSlots = wino != null && winoTraining && wino.gradientApplies();
+            slot = winoSlots ? wino.sumsSize() + (useBias ? filters : 0) : per;
+            partials = Tensor.allocateFloats(arena, (long) groups(batch) * slot);
+            winoSums = winoSlots ? Tensor.allocateFloats(arena, slot) : null;
             if (direct) {
                 image = new float[workers][h * w];
                 dOutPanel = new MemorySegment[workers];
@@ -453,7 +465,7 @@ public final class Conv2D extends Layer {
             MemorySegment in = b.in(), out = b.out(), dOut = b.dOut(), dIn = b.dIn();
             boolean preActivation = b.preActivation();
             long inSize = (long) ih * iw * c, pSize = (long) h * w * c, outSize = (long) oh * ow * filters;
-            long pw = g * per;
+            long pw = g * slot;
             Gemm.Scratch gs = ex.gemmScratch()[wk];
             int s1 = groupStart(g + 1, groups, n);
             if (direct) {
@@ -479,7 +491,8 @@ public final class Conv2D extends Layer {
                 }
                 return;
             }
-            boolean first = true, winoGrad = winograd(st) && wino.gradientApplies();
+            boolean first = true, winoGrad = winoSlots && winograd(st);
+            long biasAt = pw + (winoSlots ? wino.sumsSize() : (long) k * filters);
             for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
                 int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
                 long o = s * outSize;
@@ -487,11 +500,11 @@ public final class Conv2D extends Layer {
                 MemorySegment src = in;
                 long srcOff = s * inSize;
                 if (padded) { padInto(in, s, cnt, padIn[wk]); src = padIn[wk]; srcOff = 0; }
-                if (winoGrad) wino.kernelGradient(src, srcOff, cnt, h, w, dOut, o, !first, wk, gs);
+                if (winoGrad) wino.kernelGradient(src, srcOff, cnt, h, w, dOut, o, partials, pw, !first, wk, gs);
                 else Gemm.gemm(true, k, filters, rows, receptive[wk].at(src, srcOff), dOut, o, filters, !first, partials, pw, filters, gs);
                 if (useBias) {
-                    if (first) Vec.zero(partials, pw + (long) k * filters, filters);
-                    Vec.addColumnSums(dOut, o, rows, filters, partials, pw + (long) k * filters);
+                    if (first) Vec.zero(partials, biasAt, filters);
+                    Vec.addColumnSums(dOut, o, rows, filters, partials, biasAt);
                 }
                 if (dIn != null) {
                     // the gradient of the (padded) image: straight into dIn, or into the zero-bordered chunk and cropped
@@ -515,10 +528,15 @@ public final class Conv2D extends Layer {
                 }
                 first = false;
             }
-            if (winoGrad && !first) wino.finishKernelGradient(wk, partials, pw);
         }
 
         @Override public void afterBackward(Step st) {
+            if (winoSlots && winograd(st)) {
+                reducePartials(ex, partials, groups(st.n()), slot, winoSums, 0);
+                wino.finishKernelGradient(winoSums, 0, grads, paramOffset);
+                if (useBias) MemorySegment.copy(winoSums, wino.sumsSize() * 4, grads, (paramOffset + (long) k * filters) * 4, (long) filters * 4);
+                return;
+            }
             reducePartials(ex, partials, groups(st.n()), per, grads, paramOffset);
         }
 

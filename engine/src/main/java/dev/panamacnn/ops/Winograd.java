@@ -237,11 +237,24 @@ public final class Winograd {
          */
         public void kernelGradient(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment dOut, long dOutOff,
                                    boolean accumulate, int wk, Gemm.Scratch gs) {
+            kernelGradient(in, inOff, cnt, h, w, dOut, dOutOff, dw[wk], 0, accumulate, wk, gs);
+        }
+
+        /** Floats of the 36 sums of {@link #kernelGradient}: {@code 36 x C x F}, position p's {@code C x F} at {@code p C F}. */
+        public long sumsSize() { return (long) POS * c * f; }
+
+        /**
+         * As {@link #kernelGradient(MemorySegment, long, int, int, int, MemorySegment, long, boolean, int, Gemm.Scratch)},
+         * with the sums ({@link #sumsSize} floats) at float {@code sumsOff} of {@code sums} instead of the worker's own;
+         * sums of several calls added up (in a fixed order) and transformed once give the gradient of all their tiles.
+         */
+        public void kernelGradient(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment dOut, long dOutOff,
+                                   MemorySegment sums, long sumsOff, boolean accumulate, int wk, Gemm.Scratch gs) {
             if (cnt > maxSamples) throw new IllegalArgumentException("chunk of " + cnt + " samples, planned for " + maxSamples);
             if (!gradientApplies()) throw new IllegalStateException("Winograd kernel gradient for C=" + c + ", F=" + f);
             int tiles = cnt * tilesY * tilesX, panels = f / Gemm.NR, perBlock = Gemm.MC / c;
             float[] va = gradV[wk], t = tmp[wk];
-            MemorySegment ub = gradU[wk], sums = dw[wk];
+            MemorySegment ub = gradU[wk];
             for (int t0 = 0; t0 < tiles; t0 += GRAD_TILES) {
                 int tb = Math.min(GRAD_TILES, tiles - t0);
                 boolean acc = accumulate || t0 > 0;
@@ -252,7 +265,7 @@ public final class Winograd {
                     for (int j = 0; j < panels; j++) {
                         long bByte = (p * uPosition() + (long) j * GRAD_TILES * Gemm.NR) * 4;
                         for (int ci = 0; ci < c; ci += Gemm.MR) {
-                            Gemm.kernelColumnsA(va, aBase + ci, ub, bByte, tb, sums, (((long) p * c + ci) * f + (long) j * Gemm.NR) * 4, (long) f * 4, acc);
+                            Gemm.kernelColumnsA(va, aBase + ci, ub, bByte, tb, sums, (sumsOff + ((long) p * c + ci) * f + (long) j * Gemm.NR) * 4, (long) f * 4, acc);
                         }
                     }
                 }
@@ -323,17 +336,27 @@ public final class Winograd {
         }
 
         /** {@code dW = Gᵀ S G} of worker {@code wk}'s sums, written (not added) in HWIO order ({@code 5 x 5 x c x f}) at float {@code off} of {@code dst}. */
-        public void finishKernelGradient(int wk, MemorySegment dst, long off) {
-            MemorySegment sums = dw[wk];
-            float[] t = tmp[wk];   // t[a][kx], 6 x 5 vectors
+        public void finishKernelGradient(int wk, MemorySegment dst, long off) { finish(dw[wk], 0, dst, off, tmp[wk]); }
+
+        /**
+         * {@code dW = Gᵀ S G} of the sums at float {@code sumsOff} of {@code sums}, written at float {@code off} of
+         * {@code dst} as {@link #finishKernelGradient(int, MemorySegment, long)} does; one thread at a time.
+         */
+        public void finishKernelGradient(MemorySegment sums, long sumsOff, MemorySegment dst, long off) { finish(sums, sumsOff, dst, off, finishTmp); }
+
+        private final float[] finishTmp = new float[6 * 5 * L];
+
+        private void finish(MemorySegment sums, long sumsOff, MemorySegment dst, long off, float[] t) {
+            // t[a][kx], 6 x 5 vectors
             long cf = (long) c * f;
             for (int ci = 0; ci < c; ci++) {
                 for (int fo = 0; fo < f; fo += L) {
                     long o = (long) ci * f + fo;
                     // t[a][kx] = sum_b S[a][b] G[b][kx]
                     for (int a = 0; a < 6; a++) {
-                        FloatVector s0 = load(sums, (a * 6L) * cf + o), s1 = load(sums, (a * 6L + 1) * cf + o), s2 = load(sums, (a * 6L + 2) * cf + o),
-                                s3 = load(sums, (a * 6L + 3) * cf + o), s4 = load(sums, (a * 6L + 4) * cf + o), s5 = load(sums, (a * 6L + 5) * cf + o);
+                        long so = sumsOff + o;
+                        FloatVector s0 = load(sums, (a * 6L) * cf + so), s1 = load(sums, (a * 6L + 1) * cf + so), s2 = load(sums, (a * 6L + 2) * cf + so),
+                                s3 = load(sums, (a * 6L + 3) * cf + so), s4 = load(sums, (a * 6L + 4) * cf + so), s5 = load(sums, (a * 6L + 5) * cf + so);
                         for (int kx = 0; kx < 5; kx++) {
                             s0.mul(G[0][kx]).add(s1.mul(G[1][kx])).add(s2.mul(G[2][kx])).add(s3.mul(G[3][kx])).add(s4.mul(G[4][kx])).add(s5.mul(G[5][kx]))
                                     .intoArray(t, (a * 5 + kx) * L);

@@ -228,6 +228,41 @@ class WinogradTest {
                 new Dense(7, Activation.SOFTMAX)).seed(4).threads(threads);
     }
 
+    /**
+     * Training's gradients on the Winograd path against the direct path's, from the same weights and batch: 21 samples
+     * in 16 groups of one or two, whose 36 sums are added up before the one transform per step; the bias gradient
+     * rides in the same partials.
+     */
+    @Test void winogradTrainingGradientsMatchTheDirectPaths() {
+        assumeTrue(Gemm.vectorized());
+        try (Arena arena = Arena.ofShared()) {
+            Rng r = new Rng(12);
+            Tensor x = Tensor.allocate(arena, Shape.of(21, 20, 20, 1)), y = Tensor.allocate(arena, Shape.of(21, 7));
+            for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
+            for (int i = 0; i < 21; i++) y.set(i * 7L + r.nextInt(7), 1f);
+            float[][] g = new float[2][];
+            String[] modes = {"on", "predict"};
+            for (int i = 0; i < 2; i++) {
+                g[i] = withMode(modes[i], () -> {
+                    try (Sequential m = model(2)) {
+                        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                        m.trainOnBatch(x, y);
+                        return m.gradients().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+                    }
+                });
+            }
+            double max = 0;
+            for (float v : g[1]) max = Math.max(max, Math.abs(v));
+            assertTrue(max > 0, "the direct path's gradient is not all zero");
+            boolean differs = false;
+            for (int i = 0; i < g[0].length; i++) {
+                assertEquals(g[1][i], g[0][i], 1e-4 * max, "gradient " + i + ", Winograd vs direct");
+                differs |= g[0][i] != g[1][i];
+            }
+            assertTrue(differs, "the Winograd path ran");
+        }
+    }
+
     /** A lone sample's tiles are split between the threads (8 x 8 outputs: 16 tiles); the bits stay those of a whole batch on one thread. */
     @Test void aLoneSamplesTilesSplitBetweenThreadsGiveTheBatchBits() {
         assumeTrue(Gemm.vectorized());
