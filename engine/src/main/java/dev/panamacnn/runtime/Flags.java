@@ -49,8 +49,8 @@ public final class Flags {
      * {@code -Dpanamacnn.winograd=off|predict|on}: where 5 x 5 stride-1 convolutions run as Winograd
      * ({@link dev.panamacnn.ops.Winograd}: the forward pass as F(2x2, 5x5), 2.78x fewer multiply-adds, and in
      * training the kernel gradient as F(5x5, 2x2), the same transforms transposed; slightly different rounding):
-     * everywhere (the default since 2026-12-03: the tutorial's test accuracy over seeds 42, 1 and 2 is within the
-     * seeds' spread of the direct path's, docs/performance.md), in predict and evaluate only (training then
+     * everywhere (the default since 2026-12-03: the tutorial's test accuracy over seeds 42, 1 and 2 is within seed
+     * noise of the direct path's, docs/performance.md), in predict and evaluate only (training then
      * bit-identical to the direct path; the default from 2026-12-02 to 2026-12-03), or nowhere (every result
      * bit-identical to the direct path). Read each time a layer allocates its workspace.
      */
