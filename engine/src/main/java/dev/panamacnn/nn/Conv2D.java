@@ -324,10 +324,26 @@ public final class Conv2D extends Layer {
         }
 
         /** Forward of group {@code g} fused with the pooling: writes the pooled outputs {@code pooled}, not this layer's. */
+        private MemorySegment alonePooled, aloneArgmax;
+        /** One thread's pooled rows of a lone sample's fused forward (the image in {@code image[0]}, read by every thread). */
+        private final dev.panamacnn.runtime.Parallel.Body alonePooledPart = (p, wk) -> {
+            int rowsOut = oh / 2, parts = Math.min(ex.pool().threads(), rowsOut);
+            int py0 = (int) ((long) p * rowsOut / parts), py1 = (int) ((long) (p + 1) * rowsOut / parts);
+            DirectConv.forwardPooled(image[0], w, kh, kw, sh, oh, ow, packedW, filters, params, biasOffset(),
+                    activation == Activation.RELU, pairRows[wk], alonePooled, 0, aloneArgmax, 0, ex.gemmScratch()[wk], py0, py1);
+        };
         /** Forward of group {@code g} fused with the pooling's; the pooling's window indices only when training (the backward needs them). */
         private void forwardPooledGroup(int g, int groups, int wk, MemorySegment in, MemorySegment pooled, int n, boolean training) {
             long pooledSize = (long) (oh / 2) * (ow / 2) * filters;
             Gemm.Scratch gs = ex.gemmScratch()[wk];
+            if (groups == 1 && n == 1 && Flags.SPLIT_ALONE && ex.pool().threads() > 1 && oh / 2 >= 2) {
+                // a lone sample (predict on 1) runs on the calling thread with the pool idle: its pooled rows are split
+                loadImage(in, 0, image[0]);
+                alonePooled = pooled;
+                aloneArgmax = training ? poolArgmax : null;
+                ex.pool().forEachPinned(Math.min(ex.pool().threads(), oh / 2), alonePooledPart);
+                return;
+            }
             for (int s = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n); s < s1; s++) {
                 loadImage(in, s, image[wk]);
                 DirectConv.forwardPooled(image[wk], w, kh, kw, sh, oh, ow, packedW, filters, params, biasOffset(),

@@ -111,10 +111,21 @@ public final class DirectConv {
     public static void forwardPooled(float[] img, int w, int kh, int kw, int sh, int oh, int ow, MemorySegment packedW, int filters,
                                      MemorySegment bias, long biasOff, boolean relu, MemorySegment rows,
                                      MemorySegment out, long outOff, MemorySegment argmax, long amOff, Gemm.Scratch s) {
+        forwardPooled(img, w, kh, kw, sh, oh, ow, packedW, filters, bias, biasOff, relu, rows, out, outOff, argmax, amOff, s, 0, oh / 2);
+    }
+
+    /**
+     * As {@link #forwardPooled(float[], int, int, int, int, int, int, MemorySegment, int, MemorySegment, long, boolean,
+     * MemorySegment, MemorySegment, long, MemorySegment, long, Gemm.Scratch)}, for pooled rows {@code [py0, py1)} only:
+     * every pooled row is computed on its own, so splitting the rows between threads gives the same bits.
+     */
+    public static void forwardPooled(float[] img, int w, int kh, int kw, int sh, int oh, int ow, MemorySegment packedW, int filters,
+                                     MemorySegment bias, long biasOff, boolean relu, MemorySegment rows,
+                                     MemorySegment out, long outOff, MemorySegment argmax, long amOff, Gemm.Scratch s, int py0, int py1) {
         int pw = ow / 2;
         long rowFloats = (long) ow * filters;
         FloatVector zero = FloatVector.zero(S), ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int py = 0; py < oh / 2; py++) {
+        for (int py = py0; py < py1; py++) {
             forwardRow(img, w, kh, kw, sh, 2 * py, ow, packedW, filters, rows, 0, s);
             forwardRow(img, w, kh, kw, sh, 2 * py + 1, ow, packedW, filters, rows, rowFloats, s);
             if (filters % L == 0) {

@@ -82,6 +82,26 @@ class LatencyPathTest {
         }
     }
 
+    @Test void aLoneSampleTrainsAsOnOneThread() {
+        // batch size 1: the first convolution's pooled rows split between the threads, the pooling's window indices kept
+        float[][] params = new float[2][];
+        int[] threads = {1, 3};
+        for (int i = 0; i < 2; i++) {
+            try (Arena arena = Arena.ofShared(); Sequential m = model(40, Activation.RELU, threads[i], 20)) {
+                m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                Tensor x = images(arena, 3, 8, 20);
+                for (int s = 0; s < 3; s++) {
+                    Tensor xs = Tensor.allocate(arena, Shape.of(1, 20, 20, 1)), ys = Tensor.allocate(arena, Shape.of(1, 7));
+                    for (int j = 0; j < 400; j++) xs.set(j, x.get(s * 400L + j));
+                    ys.set(s, 1f);
+                    m.trainOnBatch(xs, ys);
+                }
+                params[i] = m.parameters().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            }
+        }
+        assertArrayEquals(params[0], params[1], 0f, "three one-sample steps, 1 thread vs 3");
+    }
+
     @Test void packedKernelsFollowEveryChangeOfTheWeights() {
         try (Arena arena = Arena.ofShared(); Sequential m = model(300, Activation.RELU, 2)) {
             m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
