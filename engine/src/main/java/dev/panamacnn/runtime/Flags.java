@@ -39,7 +39,7 @@ public final class Flags {
     /** {@code -Dpanamacnn.gemvSplit=false}: the GEMV path stays on the calling thread instead of splitting columns between threads. */
     public static final boolean GEMV_SPLIT = !"false".equals(System.getProperty("panamacnn.gemvSplit"));
 
-    /** {@code -Dpanamacnn.splitAlone=false}: a lone sample's convolution (predict on 1) stays on one thread instead of splitting its rows. */
+    /** {@code -Dpanamacnn.splitAlone=false}: a lone sample's convolution (predict on 1) stays on one thread instead of splitting its rows, tiles or pooled rows. */
     public static final boolean SPLIT_ALONE = !"false".equals(System.getProperty("panamacnn.splitAlone"));
 
     /** {@code -Dpanamacnn.fusion=false}: the CPU backend runs a first convolution and its pooling as two layers. */
