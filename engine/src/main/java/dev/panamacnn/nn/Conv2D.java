@@ -323,25 +323,33 @@ public final class Conv2D extends Layer {
             }
         }
 
-        /** Forward of group {@code g} fused with the pooling: writes the pooled outputs {@code pooled}, not this layer's. */
         private MemorySegment alonePooled, aloneArgmax;
-        /** One thread's pooled rows of a lone sample's fused forward (the image in {@code image[0]}, read by every thread). */
+        private int alonePooledParts;
+        /**
+         * One thread's pooled rows of a lone sample's fused forward (the image in {@code image[0]}, read by every
+         * thread; the call's state in {@code alonePooled}, {@code aloneArgmax} and {@code alonePooledParts}).
+         */
         private final dev.panamacnn.runtime.Parallel.Body alonePooledPart = (p, wk) -> {
-            int rowsOut = oh / 2, parts = Math.min(ex.pool().threads(), rowsOut);
+            int rowsOut = oh / 2, parts = alonePooledParts;
             int py0 = (int) ((long) p * rowsOut / parts), py1 = (int) ((long) (p + 1) * rowsOut / parts);
             DirectConv.forwardPooled(image[0], w, kh, kw, sh, oh, ow, packedW, filters, params, biasOffset(),
                     activation == Activation.RELU, pairRows[wk], alonePooled, 0, aloneArgmax, 0, ex.gemmScratch()[wk], py0, py1);
         };
-        /** Forward of group {@code g} fused with the pooling's; the pooling's window indices only when training (the backward needs them). */
+        /**
+         * Forward of group {@code g} fused with the pooling's: writes the pooled outputs {@code pooled}, not this
+         * layer's; the pooling's window indices only when training (the backward needs them).
+         */
         private void forwardPooledGroup(int g, int groups, int wk, MemorySegment in, MemorySegment pooled, int n, boolean training) {
             long pooledSize = (long) (oh / 2) * (ow / 2) * filters;
             Gemm.Scratch gs = ex.gemmScratch()[wk];
             if (groups == 1 && n == 1 && Flags.SPLIT_ALONE && ex.pool().threads() > 1 && oh / 2 >= 2) {
-                // a lone sample (predict on 1) runs on the calling thread with the pool idle: its pooled rows are split
+                // a lone sample (predict on 1, or batch size 1) is one group, run on the calling thread with the pool
+                // idle (Parallel.forEach): its pooled rows are split between the threads, each computed as before
                 loadImage(in, 0, image[0]);
                 alonePooled = pooled;
                 aloneArgmax = training ? poolArgmax : null;
-                ex.pool().forEachPinned(Math.min(ex.pool().threads(), oh / 2), alonePooledPart);
+                alonePooledParts = Math.min(ex.pool().threads(), oh / 2);
+                ex.pool().forEachPinned(alonePooledParts, alonePooledPart);
                 return;
             }
             for (int s = groupStart(g, groups, n), s1 = groupStart(g + 1, groups, n); s < s1; s++) {
@@ -507,7 +515,8 @@ public final class Conv2D extends Layer {
                 }
                 return;
             }
-            boolean first = true, winoGrad = winoSlots && winograd(st);
+            // in training, winoSlots means the Winograd kernel gradient (winograd(st) holds whenever winoTraining)
+            boolean first = true;
             long biasAt = pw + (winoSlots ? wino.sumsSize() : (long) k * filters);
             for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
                 int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
@@ -516,7 +525,7 @@ public final class Conv2D extends Layer {
                 MemorySegment src = in;
                 long srcOff = s * inSize;
                 if (padded) { padInto(in, s, cnt, padIn[wk]); src = padIn[wk]; srcOff = 0; }
-                if (winoGrad) wino.kernelGradient(src, srcOff, cnt, h, w, dOut, o, partials, pw, !first, wk, gs);
+                if (winoSlots) wino.kernelGradient(src, srcOff, cnt, h, w, dOut, o, partials, pw, !first, wk, gs);
                 else Gemm.gemm(true, k, filters, rows, receptive[wk].at(src, srcOff), dOut, o, filters, !first, partials, pw, filters, gs);
                 if (useBias) {
                     if (first) Vec.zero(partials, biasAt, filters);
@@ -547,7 +556,7 @@ public final class Conv2D extends Layer {
         }
 
         @Override public void afterBackward(Step st) {
-            if (winoSlots && winograd(st)) {
+            if (winoSlots) {
                 reducePartials(ex, partials, groups(st.n()), slot, winoSums, 0);
                 wino.finishKernelGradient(winoSums, 0, grads, paramOffset);
                 if (useBias) MemorySegment.copy(winoSums, wino.sumsSize() * 4, grads, (paramOffset + (long) k * filters) * 4, (long) filters * 4);

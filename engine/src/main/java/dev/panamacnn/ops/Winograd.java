@@ -80,8 +80,8 @@ public final class Winograd {
          * so the same bits, without copying A into a packed block for every position.
          */
         final boolean direct;
-        /** Per worker, for the kernel gradient: the 36 sums {@code Vᵀ U} ({@code C x F} each) over the tiles so far. */
-        final MemorySegment[] dw;
+        /** Scratch of {@link #finishKernelGradient}. */
+        private final float[] finishTmp = new float[6 * 5 * L];
         /** Per worker, for the kernel gradient: one block of tiles' V (A of the micro-kernel) and U (its B panels). */
         final float[][] gradV;
         final MemorySegment[] gradU;
@@ -107,7 +107,6 @@ public final class Winograd {
             v = new float[workers][];
             vSegment = new MemorySegment[workers];
             m = new MemorySegment[workers];
-            dw = new MemorySegment[workers];
             gradV = new float[workers][];
             gradU = new MemorySegment[workers];
             tmp = new float[workers][Math.max(2 * POS, 6 * (ow + 4)) * Math.max(L, 1)];
@@ -116,7 +115,6 @@ public final class Winograd {
                 if (!direct) vSegment[i] = MemorySegment.ofArray(v[i]);
                 m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * ((direct ? Gemm.MR : rows) * f + PLANE_PAD));
                 if (gradientApplies()) {
-                    dw[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * c * f);
                     gradV[i] = new float[(POS + Gemm.MC / c - 1) / (Gemm.MC / c) * vBlock()];
                     gradU[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * uPosition());
                 }
@@ -227,26 +225,15 @@ public final class Winograd {
          * {@code dW = Gᵀ [Σ over tiles of V ⊙ U] G}; over the channel pairs the sums are 36 products
          * {@code (C x tiles) by (tiles x F)}. This adds the {@code cnt} samples at float {@code inOff} of {@code in}
          * ({@code h x w x c} each), with their pre-activation gradients at float {@code dOutOff} of {@code dOut}
-         * ({@code oh x ow x f} each), to worker {@code wk}'s sums, which it first clears unless {@code accumulate};
-         * {@link #finishKernelGradient} turns the sums into the gradient.
+         * ({@code oh x ow x f} each), to the sums ({@link #sumsSize} floats) at float {@code sumsOff} of {@code sums},
+         * which it first clears unless {@code accumulate}; {@code wk} picks the worker's scratch. The transform is
+         * linear, so sums of several calls added up (in a fixed order) and turned into the gradient once by
+         * {@link #finishKernelGradient} give the gradient of all their tiles.
          *
          * <p>Tiles go in blocks of {@link #GRAD_TILES}: V and U of a block are written straight in the layouts the
          * GEMM micro-kernel reads ({@link Gemm#kernelColumnsA}: A's columns {@link Gemm#MC} floats apart, B in
          * {@link Gemm#NR}-wide panels), so nothing is packed, and a block's V, U and the sums stay in L2. Sums run in
          * tile order: the result depends only on the samples and how they are chunked, never on the thread count.
-         */
-        public void kernelGradient(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment dOut, long dOutOff,
-                                   boolean accumulate, int wk, Gemm.Scratch gs) {
-            kernelGradient(in, inOff, cnt, h, w, dOut, dOutOff, dw[wk], 0, accumulate, wk, gs);
-        }
-
-        /** Floats of the 36 sums of {@link #kernelGradient}: {@code 36 x C x F}, position p's {@code C x F} at {@code p C F}. */
-        public long sumsSize() { return (long) POS * c * f; }
-
-        /**
-         * As {@link #kernelGradient(MemorySegment, long, int, int, int, MemorySegment, long, boolean, int, Gemm.Scratch)},
-         * with the sums ({@link #sumsSize} floats) at float {@code sumsOff} of {@code sums} instead of the worker's own;
-         * sums of several calls added up (in a fixed order) and transformed once give the gradient of all their tiles.
          */
         public void kernelGradient(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment dOut, long dOutOff,
                                    MemorySegment sums, long sumsOff, boolean accumulate, int wk, Gemm.Scratch gs) {
@@ -335,19 +322,15 @@ public final class Winograd {
             y.intoMemorySegment(ub, byteOff + 5 * stride, NO);
         }
 
-        /** {@code dW = Gᵀ S G} of worker {@code wk}'s sums, written (not added) in HWIO order ({@code 5 x 5 x c x f}) at float {@code off} of {@code dst}. */
-        public void finishKernelGradient(int wk, MemorySegment dst, long off) { finish(dw[wk], 0, dst, off, tmp[wk]); }
+        /** Floats of the 36 sums of {@link #kernelGradient}: {@code 36 x C x F}, position p's {@code C x F} at {@code p C F}. */
+        public long sumsSize() { return (long) POS * c * f; }
 
         /**
-         * {@code dW = Gᵀ S G} of the sums at float {@code sumsOff} of {@code sums}, written at float {@code off} of
-         * {@code dst} as {@link #finishKernelGradient(int, MemorySegment, long)} does; one thread at a time.
+         * {@code dW = Gᵀ S G} of the sums at float {@code sumsOff} of {@code sums}, written (not added) in HWIO order
+         * ({@code 5 x 5 x c x f}) at float {@code off} of {@code dst}. One thread at a time (it has one scratch).
          */
-        public void finishKernelGradient(MemorySegment sums, long sumsOff, MemorySegment dst, long off) { finish(sums, sumsOff, dst, off, finishTmp); }
-
-        private final float[] finishTmp = new float[6 * 5 * L];
-
-        private void finish(MemorySegment sums, long sumsOff, MemorySegment dst, long off, float[] t) {
-            // t[a][kx], 6 x 5 vectors
+        public void finishKernelGradient(MemorySegment sums, long sumsOff, MemorySegment dst, long off) {
+            float[] t = finishTmp;   // t[a][kx], 6 x 5 vectors
             long cf = (long) c * f;
             for (int ci = 0; ci < c; ci++) {
                 for (int fo = 0; fo < f; fo += L) {

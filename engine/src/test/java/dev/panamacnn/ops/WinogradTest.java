@@ -189,14 +189,15 @@ class WinogradTest {
                 Winograd.Plan plan = new Winograd.Plan(arena, c, f, oh, ow, 4, 2);
                 Gemm.Scratch gs = new Gemm.Scratch(arena);
                 dk.fill((byte) 0x7f);   // written, not added: whatever was there must not show
-                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, true, 1, gs);    // stale sums from an earlier call...
-                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, false, 1, gs);   // ...cleared when not accumulating
-                plan.finishKernelGradient(1, dk, 2);
+                MemorySegment sums = Tensor.allocateFloats(arena, 7 + plan.sumsSize()), sumsSplit = Tensor.allocateFloats(arena, plan.sumsSize());
+                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, sums, 7, true, 1, gs);    // stale sums from an earlier call...
+                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, sums, 7, false, 1, gs);   // ...cleared when not accumulating
+                plan.finishKernelGradient(sums, 7, dk, 2);
                 // the same samples in two chunks, the second accumulated onto the first, on the other worker
                 long sampleIn = (long) h * w * c, sampleOut = (long) oh * ow * f;
-                plan.kernelGradient(in, 3, 1, h, w, dOut, 5, false, 0, gs);
-                plan.kernelGradient(in, 3 + sampleIn, 2, h, w, dOut, 5 + sampleOut, true, 0, gs);
-                plan.finishKernelGradient(0, dkSplit, 0);
+                plan.kernelGradient(in, 3, 1, h, w, dOut, 5, sumsSplit, 0, false, 0, gs);
+                plan.kernelGradient(in, 3 + sampleIn, 2, h, w, dOut, 5 + sampleOut, sumsSplit, 0, true, 0, gs);
+                plan.finishKernelGradient(sumsSplit, 0, dkSplit, 0);
                 float[] got = dk.asSlice(8).toArray(ValueLayout.JAVA_FLOAT), split = dkSplit.toArray(ValueLayout.JAVA_FLOAT);
                 double worst = 0, worstSplit = 0;
                 for (int i = 0; i < want.length; i++) {
@@ -207,7 +208,7 @@ class WinogradTest {
                 // V = Bᵀ d B scales by up to 100 and U = A dy Aᵀ by up to 49: 3-5e-6 of the term sum measured
                 assertTrue(worst < 1e-5, at + ": worst error " + worst + " of the term sum");
                 assertTrue(worstSplit < 1e-5, at + ", two chunks: worst error " + worstSplit + " of the term sum");
-                assertThrows(IllegalArgumentException.class, () -> plan.kernelGradient(in, 3, 5, h, w, dOut, 5, false, 0, gs));
+                assertThrows(IllegalArgumentException.class, () -> plan.kernelGradient(in, 3, 5, h, w, dOut, 5, sumsSplit, 0, false, 0, gs));
             }
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -236,10 +237,8 @@ class WinogradTest {
     @Test void winogradTrainingGradientsMatchTheDirectPaths() {
         assumeTrue(Gemm.vectorized());
         try (Arena arena = Arena.ofShared()) {
-            Rng r = new Rng(12);
-            Tensor x = Tensor.allocate(arena, Shape.of(21, 20, 20, 1)), y = Tensor.allocate(arena, Shape.of(21, 7));
-            for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
-            for (int i = 0; i < 21; i++) y.set(i * 7L + r.nextInt(7), 1f);
+            Tensor[] xy = batch(arena, 12);
+            Tensor x = xy[0], y = xy[1];
             float[][] g = new float[2][];
             String[] modes = {"on", "predict"};
             for (int i = 0; i < 2; i++) {
@@ -299,6 +298,33 @@ class WinogradTest {
         }
     }
 
+    /** 21 random 20 x 20 images and one-hot labels of 7 classes: {@code {x, y}}. */
+    static Tensor[] batch(Arena arena, long seed) {
+        Rng r = new Rng(seed);
+        Tensor x = Tensor.allocate(arena, Shape.of(21, 20, 20, 1)), y = Tensor.allocate(arena, Shape.of(21, 7));
+        for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
+        for (int i = 0; i < 21; i++) y.set(i * 7L + r.nextInt(7), 1f);
+        return new Tensor[] {x, y};
+    }
+
+    /** {@link #model}'s predictions on {@code x} after {@code steps} Adam steps on {@code (x, y)}, in the current mode. */
+    static float[] afterSteps(int threads, int steps, Tensor x, Tensor y) {
+        try (Sequential m = model(threads)) {
+            m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+            for (int i = 0; i < steps; i++) m.trainOnBatch(x, y);
+            return m.predict(x, 21).toArray();
+        }
+    }
+
+    /** The loss of {@link #model}'s second Adam step on {@code (x, y)}, 2 threads, in the current mode. */
+    static double secondStepLoss(Tensor x, Tensor y) {
+        try (Sequential m = model(2)) {
+            m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+            m.trainOnBatch(x, y);
+            return m.trainOnBatch(x, y).loss();
+        }
+    }
+
     /** Runs {@code body} with {@code -Dpanamacnn.winograd=mode}, restoring the property after. */
     static <T> T withMode(String mode, Supplier<T> body) {
         String before = System.getProperty("panamacnn.winograd");
@@ -314,10 +340,8 @@ class WinogradTest {
     @Test void layerOnWinogradAgreesWithTheDirectPathAndKeepsThreadBits() {
         assumeTrue(Gemm.vectorized());
         try (Arena arena = Arena.ofShared()) {
-            Rng r = new Rng(9);
-            Tensor x = Tensor.allocate(arena, Shape.of(21, 20, 20, 1)), y = Tensor.allocate(arena, Shape.of(21, 7));
-            for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
-            for (int i = 0; i < 21; i++) y.set(i * 7L + r.nextInt(7), 1f);
+            Tensor[] xy = batch(arena, 9);
+            Tensor x = xy[0], y = xy[1];
             float[] direct, wino1, wino3, winoFew, byDefault;
             direct = withMode("off", () -> {
                 try (Sequential m = model(2)) {
@@ -348,47 +372,17 @@ class WinogradTest {
             }
             assertTrue(differs, "the Winograd path ran (its rounding differs from the direct sum's somewhere)");
 
-            // "on": training's forward pass too; the loss of the same step agrees closely with the direct path's
-            double lossDirect, lossWino;
-            try (Sequential m = model(2)) {
-                m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-                m.trainOnBatch(x, y);
-                lossDirect = m.trainOnBatch(x, y).loss();
-            }
-            lossWino = withMode("on", () -> {
-                try (Sequential m = model(2)) {
-                    m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-                    m.trainOnBatch(x, y);
-                    return m.trainOnBatch(x, y).loss();
-                }
-            });
+            // "on": training's forward pass and kernel gradient too; the loss of the same step agrees closely with the
+            // direct path's ("predict": training on the direct path)
+            double lossDirect = withMode("predict", () -> secondStepLoss(x, y)), lossWino = withMode("on", () -> secondStepLoss(x, y));
             assertEquals(lossDirect, lossWino, 1e-4, "loss of step 2, Winograd forward and kernel gradient vs direct");
-            float[][] onBits = withMode("on", () -> {
-                float[][] res = new float[2][];
-                for (int t : new int[] {1, 3}) {
-                    try (Sequential m = model(t)) {
-                        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-                        for (int i = 0; i < 3; i++) m.trainOnBatch(x, y);
-                        res[t == 1 ? 0 : 1] = m.predict(x, 21).toArray();
-                    }
-                }
-                return res;
-            });
-            assertArrayEquals(onBits[0], onBits[1], 0f, "Winograd training: 1 thread vs 3, after 3 steps");
-            try (Sequential m = model(1)) {   // the default is "on": training and predict both on Winograd
-                m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-                for (int i = 0; i < 3; i++) m.trainOnBatch(x, y);
-                byDefault = m.predict(x, 21).toArray();
-            }
-            assertArrayEquals(onBits[0], byDefault, 0f, "the default trains and predicts on the Winograd path");
+            assertTrue(lossDirect != lossWino, "step 2 ran on two different paths");
+            float[] on1 = withMode("on", () -> afterSteps(1, 3, x, y)), on3 = withMode("on", () -> afterSteps(3, 3, x, y));
+            assertArrayEquals(on1, on3, 0f, "Winograd training: 1 thread vs 3, after 3 steps");
+            byDefault = afterSteps(1, 3, x, y);   // the default is "on": training and predict both on Winograd
+            assertArrayEquals(on1, byDefault, 0f, "the default trains and predicts on the Winograd path");
+            float[] predictMode = withMode("predict", () -> afterSteps(1, 3, x, y));
             boolean trainingDiffers = false;
-            float[] predictMode = withMode("predict", () -> {
-                try (Sequential m = model(1)) {
-                    m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
-                    for (int i = 0; i < 3; i++) m.trainOnBatch(x, y);
-                    return m.predict(x, 21).toArray();
-                }
-            });
             for (int i = 0; i < byDefault.length; i++) trainingDiffers |= byDefault[i] != predictMode[i];
             assertTrue(trainingDiffers, "'predict' mode trains on the direct path, whose weights round differently");
             assertThrows(IllegalArgumentException.class, () -> withMode("sometimes", () -> {
