@@ -7,6 +7,8 @@
 #   before it times anything.
 # - inference: ONNX Runtime (InferCompare; Maven com.microsoft.onnxruntime:onnxruntime, a dependency of benchmarks/
 #   only) runs the network exported from ours with Sequential.exportOnnx, after both agree on 1,000 test images.
+#   The network is trained for one epoch first (INFER_STEPS=469 steps of 128): a trained ReLU network's activations
+#   are sparser, and our batch-1 path skips dense-kernel rows whose input is zero.
 # - the float32 GEMM ceiling: the fastest of OpenBLAS through numpy (benchmarks/pytorch/sgemm_ceiling.py) and
 #   TensorFlow's MatMul (TfSgemm, oneDNN), and the time the epoch's multiply-adds (3 x the forward pass's, 1.717
 #   TFLOP for the tutorial network) take at that speed.
@@ -63,7 +65,7 @@ done
 INF=$(mktemp)
 for r in $(seq "$REPEATS"); do
   for run in $(rotated "$r" panama-cnn:on onnxruntime:on panama-cnn:off); do
-    LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd="${run#*:}" \
+    LD_PRELOAD="$(pcnn_preload)" "$JAVA_HOME/bin/java" "${PCNN_JVM_FLAGS[@]}" "${PCNN_HEAP_FLAGS[@]}" -Dpanamacnn.winograd="${run#*:}" -Dinfer.steps="${INFER_STEPS:-469}" \
       -cp "$BENCHCP" dev.panamacnn.bench.InferCompare "$DATA" "$THREADS" "${run%%:*}" $MODEL 2> >(grep -v '^WARNING: Using incubator' >&2) | tail -1 >> "$INF"
   done
 done

@@ -136,6 +136,8 @@ public final class Dense extends Layer {
          */
         private MemorySegment packed, tail;
         private long packedVersion = -1;
+        /** Whether every kernel weight was finite when {@link #packed} was made: only then may zero inputs be skipped. */
+        private boolean packedFinite;
 
         /**
          * A few samples (a batch of 1 for latency): the kernel streamed once by {@link Gemv} (the same sums as the
@@ -149,6 +151,11 @@ public final class Dense extends Layer {
             int blocks = (units + Gemv.BLOCK - 1) / Gemv.BLOCK;
             boolean usePacked = s.frozen() && Flags.GEMV_PACK;
             if (usePacked) pack(kOff, blocks);
+            fewSparse = usePacked && packedFinite && Flags.GEMV_SPARSE;
+            if (fewSparse) {
+                if (nzIdx == null) { nzIdx = new int[in]; nzBlocks = new int[(in + Gemm.KC - 1) / Gemm.KC + 1]; }
+                Gemv.nonzeroColumns(n, in, x, 0, in, nzIdx, nzBlocks);
+            }
             int parts = Math.min(ex.pool().threads(), blocks / 2);
             if (parts <= 1 || !Flags.GEMV_SPLIT || activation == Activation.SOFTMAX) {
                 columns(n, x, out, kOff, 0, blocks, usePacked);
@@ -161,7 +168,9 @@ public final class Dense extends Layer {
 
         /** One thread's share of a split GEMV call (a field, so the call allocates no lambda); the call's state is in the few* fields. */
         private int fewN, fewParts;
-        private boolean fewPacked;
+        private boolean fewPacked, fewSparse;
+        /** The call's input columns with a nonzero in some row, and where each K block starts among them ({@link Gemv#nonzeroColumns}). */
+        private int[] nzIdx, nzBlocks;
         private final dev.panamacnn.runtime.Parallel.Body fewPart = (p, wk) -> {
             int blocks = (units + Gemv.BLOCK - 1) / Gemv.BLOCK, n = fewN, parts = fewParts;
             long kOff = paramOffset, bOff = paramOffset + (long) in * units;
@@ -184,9 +193,11 @@ public final class Dense extends Layer {
                 long src = (long) blk * in * Gemv.BLOCK;
                 int j = blk * Gemv.BLOCK, w = Math.min(Gemv.BLOCK, units - j), pw = packedWidth(w);
                 if (w == pw) {
-                    Gemv.gemv(n, in, 0, pw, x, 0, in, packed, src, pw, false, out, j, units);
+                    if (fewSparse) Gemv.gemvSparse(n, in, 0, pw, x, 0, in, packed, src, pw, false, out, j, units, nzIdx, nzBlocks);
+                    else Gemv.gemv(n, in, 0, pw, x, 0, in, packed, src, pw, false, out, j, units);
                 } else {
-                    Gemv.gemv(n, in, 0, pw, x, 0, in, packed, src, pw, false, tail, 0, pw);
+                    if (fewSparse) Gemv.gemvSparse(n, in, 0, pw, x, 0, in, packed, src, pw, false, tail, 0, pw, nzIdx, nzBlocks);
+                    else Gemv.gemv(n, in, 0, pw, x, 0, in, packed, src, pw, false, tail, 0, pw);
                     for (int r = 0; r < n; r++) MemorySegment.copy(tail, (long) r * pw * 4, out, ((long) r * units + j) * 4, w * 4L);
                 }
             }
@@ -220,6 +231,7 @@ public final class Dense extends Layer {
                     if (w < pw) packed.asSlice(d + w * 4L, (long) (pw - w) * 4).fill((byte) 0);
                 }
             }
+            packedFinite = Gemv.allFinite(params, kOff, (long) in * units);
             packedVersion = v;
         }
 

@@ -36,6 +36,12 @@ public final class Flags {
     /** {@code -Dpanamacnn.gemvPack=false}: predict's GEMV path reads dense kernels in place instead of from a packed copy. */
     public static final boolean GEMV_PACK = !"false".equals(System.getProperty("panamacnn.gemvPack"));
 
+    /**
+     * {@code -Dpanamacnn.gemvSparse=false}: predict's GEMV path reads every row of a dense kernel instead of skipping
+     * the rows whose input is zero in every sample of the call (same bits either way, {@link dev.panamacnn.ops.Gemv#gemvSparse}).
+     */
+    public static final boolean GEMV_SPARSE = !"false".equals(System.getProperty("panamacnn.gemvSparse"));
+
     /** {@code -Dpanamacnn.gemvSplit=false}: the GEMV path stays on the calling thread instead of splitting columns between threads. */
     public static final boolean GEMV_SPLIT = !"false".equals(System.getProperty("panamacnn.gemvSplit"));
 

@@ -16,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Predict on a few samples (the GEMV over a packed kernel, convolution kernels packed once per weights version)
@@ -100,6 +101,26 @@ class LatencyPathTest {
             }
         }
         assertArrayEquals(params[0], params[1], 0f, "three one-sample steps, 1 thread vs 3");
+    }
+
+    @Test void aNonFiniteWeightBehindAZeroInputGivesTheBatchPathsNaN() {
+        // the second convolution's channel 5 has a large negative bias, so its ReLU outputs are all zero; the dense kernel's
+        // rows for that channel hold infinity: the GEMM makes 0 * inf = NaN, and batch 1 must not skip the zeros then
+        try (Arena arena = Arena.ofShared(); Sequential m = model(300, Activation.RELU, 2)) {
+            m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+            MemorySegment p = m.parameters();
+            int channels = 16, flat = 3 * 3 * channels, units = 300;
+            p.setAtIndex(ValueLayout.JAVA_FLOAT, m.paramOffset(2) + 3 * 3 * 8 * channels + 5, -1e6f);
+            for (int pos = 0; pos < 9; pos++) {
+                for (int u = 0; u < units; u++) p.setAtIndex(ValueLayout.JAVA_FLOAT, m.paramOffset(4) + (long) (pos * channels + 5) * units + u, Float.POSITIVE_INFINITY);
+            }
+            m.weightsChanged();
+            assertTrue(m.paramCount() > m.paramOffset(4) + (long) flat * units, "layout as assumed");
+            Tensor x = images(arena, 6, 7);
+            float[] all = m.predict(x, 6).toArray();
+            assertTrue(Float.isNaN(all[0]), "the batch path's 0 * inf: " + all[0]);
+            samePredictions(m, x, "an infinite weight behind zero inputs");
+        }
     }
 
     @Test void packedKernelsFollowEveryChangeOfTheWeights() {

@@ -56,4 +56,44 @@ class GemvTest {
             }
         }
     }
+
+    @Test
+    void sparseGemvSkipsZeroColumnsWithTheSameBits() {
+        Rng r = new Rng(9);
+        try (Arena arena = Arena.ofShared()) {
+            for (int t = 0; t < 60; t++) {
+                int m = 1 + r.nextInt(5), n = 1 + r.nextInt(t < 30 ? 300 : 700), k = 1 + r.nextInt(t % 3 == 0 ? 1100 : 300);
+                boolean acc = r.nextInt(2) == 0;
+                float density = t % 5 == 0 ? 0f : r.nextFloat();   // some calls all zeros, whole K blocks empty in others
+                float[] a = random(r, m * k), b = random(r, k * n), c0 = random(r, m * n);
+                int zeroFrom = r.nextInt(k + 1);   // columns from here on zero in every row but one sample's last
+                for (int i = 0; i < a.length; i++) {
+                    int col = i % k;
+                    if (r.nextFloat() >= density || col >= zeroFrom && i / k < m - 1) a[i] = r.nextInt(2) == 0 ? 0f : -0f;
+                }
+                int pad = 1 + r.nextInt(5);
+                MemorySegment sa = seg(arena, a, pad), sb = seg(arena, b, pad);
+                MemorySegment dense = seg(arena, c0, pad), sparse = seg(arena, c0, pad);
+                int[] idx = new int[k], starts = new int[(k + Gemm.KC - 1) / Gemm.KC + 1];
+                int count = Gemv.nonzeroColumns(m, k, sa, pad, k, idx, starts);
+                String what = "m=" + m + " n=" + n + " k=" + k + " acc=" + acc + " density=" + density;
+                int expected = 0;
+                for (int col = 0; col < k; col++) {
+                    boolean any = false;
+                    for (int i = 0; i < m; i++) any |= a[i * k + col] != 0f;
+                    if (any) {
+                        assertTrue(idx[expected] == col, what + ": listed column " + expected + " is " + idx[expected] + ", expected " + col);
+                        expected++;
+                    }
+                    if (col % Gemm.KC == 0) assertTrue(starts[col / Gemm.KC] == expected - (any ? 1 : 0), what + ": start of K block " + col / Gemm.KC);
+                }
+                assertTrue(count == expected && starts[starts.length - 1] == count, what + ": " + count + " listed, expected " + expected);
+                Gemv.gemv(m, k, 0, n, sa, pad, k, sb, pad, n, acc, dense, pad, n);
+                int cut = r.nextInt(n + 1);
+                Gemv.gemvSparse(m, k, 0, cut, sa, pad, k, sb, pad, n, acc, sparse, pad, n, idx, starts);
+                Gemv.gemvSparse(m, k, cut, n, sa, pad, k, sb, pad, n, acc, sparse, pad, n, idx, starts);
+                assertArrayEquals(GemmTest.read(dense, pad, m * n), GemmTest.read(sparse, pad, m * n), 0f, what + " cut=" + cut);
+            }
+        }
+    }
 }
