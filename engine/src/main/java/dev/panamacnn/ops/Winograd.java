@@ -46,7 +46,13 @@ public final class Winograd {
      */
     private static final int PLANE_PAD = 16;
     /** Floats from one position's eight rows of V to the next's in the direct path (padded off a power of two). */
-    private static final int V_PLANE = Gemm.MR * Gemm.KC + PLANE_PAD;
+    /**
+     * Register-tile row blocks ({@link Gemm#MR} tiles each) per pass of the forward's 36 products: each position's B
+     * panel is then read from L1 by four micro-kernel calls instead of one (batch 1000: 22.6-27.3 ms against
+     * 24.9-29.8 ms per call with one block, two and eight blocks no better; docs/performance.md).
+     */
+    static final int FWD_GROUP = 4;
+    private static final int V_PLANE = FWD_GROUP * Gemm.MR * Gemm.KC + PLANE_PAD;
 
     private static final float[][] G = {
             {1 / 4f, 0, 0, 0, 0},
@@ -69,7 +75,7 @@ public final class Winograd {
         final MemorySegment kernel36;
         final MemorySegment[] packed = new MemorySegment[POS];
         /**
-         * Per worker: V ({@link #direct}: eight tiles, row r of position q at {@code q V_PLANE + r KC}; else the
+         * Per worker: V ({@link #direct}: FWD_GROUP x eight tiles, row r of position q at {@code q V_PLANE + r KC}; else the
          * chunk's tiles, rows C apart, also as a segment for the GEMM); and M.
          */
         final float[][] v;
@@ -113,7 +119,7 @@ public final class Winograd {
             for (int i = 0; i < workers; i++) {
                 v[i] = new float[direct ? POS * V_PLANE : Math.toIntExact(POS * (rows * c + PLANE_PAD))];
                 if (!direct) vSegment[i] = MemorySegment.ofArray(v[i]);
-                m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * ((direct ? Gemm.MR : rows) * f + PLANE_PAD));
+                m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * ((direct ? FWD_GROUP * Gemm.MR : rows) * f + PLANE_PAD));
                 if (gradientApplies()) {
                     gradV[i] = new float[(POS + Gemm.MC / c - 1) / (Gemm.MC / c) * vBlock()];
                     gradU[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * uPosition());
@@ -197,16 +203,20 @@ public final class Winograd {
                 transformOutput(mm, mPlane, t0, t1, out, outOff, bias, biasOff, relu);
                 return;
             }
-            // eight tiles at a time: V straight in the micro-kernel's layout (rows KC apart), M of those tiles
-            // in the cache when the output transform reads it
-            long mPlane = (long) Gemm.MR * f + PLANE_PAD, ldc = (long) f * 4;
+            // FWD_GROUP x eight tiles at a time: V straight in the micro-kernel's layout (rows KC apart), M of those
+            // tiles in the cache when the output transform reads it
+            long mPlane = (long) FWD_GROUP * Gemm.MR * f + PLANE_PAD, ldc = (long) f * 4;
             int panels = f / Gemm.NR;
-            for (int b0 = t0; b0 < t1; b0 += Gemm.MR) {
-                int b1 = Math.min(t1, b0 + Gemm.MR);
+            for (int b0 = t0; b0 < t1; b0 += FWD_GROUP * Gemm.MR) {
+                int b1 = Math.min(t1, b0 + FWD_GROUP * Gemm.MR), blocks = (b1 - b0 + Gemm.MR - 1) / Gemm.MR;
                 transformInput(in, inOff, h, w, b0, b1, va, Gemm.KC, V_PLANE, t);
                 for (int p = 0; p < POS; p++) {
                     for (int j = 0; j < panels; j++) {
-                        Gemm.kernelRowsA(va, p * V_PLANE, packed[p], (long) j * c * Gemm.NR * 4, c, mm, (p * mPlane + (long) j * Gemm.NR) * 4, ldc, false);
+                        long bj = (long) j * c * Gemm.NR * 4;
+                        for (int r = 0; r < blocks; r++) {
+                            Gemm.kernelRowsA(va, p * V_PLANE + r * Gemm.MR * Gemm.KC, packed[p], bj, c, mm,
+                                    (p * mPlane + (long) r * Gemm.MR * f + (long) j * Gemm.NR) * 4, ldc, false);
+                        }
                     }
                 }
                 transformOutput(mm, mPlane, b0, b1, out, outOff, bias, biasOff, relu);
