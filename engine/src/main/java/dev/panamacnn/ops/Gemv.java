@@ -132,7 +132,12 @@ public final class Gemv {
         }
     }
 
-    /** {@link #block8} over the listed columns {@code idx[t0:t1]} ({@code aRow}, {@code b0}: the row's and B's column-0 bytes). */
+    /**
+     * {@link #block8} over the listed columns {@code idx[t0:t1]} ({@code aRow}, {@code b0}: the row's and B's column-0
+     * bytes). Its add-and-store tail repeats block8's on purpose: moved into a shared helper, the accumulators leave
+     * registers (as in {@link Gemm}'s kernels); and block8 keeps its own loop, since the dense path's linear {@code kk}
+     * lets C2 drop the index load this one needs.
+     */
     static void block8Sparse(MemorySegment a, long aRow, MemorySegment b, long b0, long ldbB, int[] idx, int t0, int t1,
                              MemorySegment c, long cByte, boolean acc) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
