@@ -10,6 +10,7 @@ import dev.panamacnn.ops.Exec;
 import dev.panamacnn.ops.Gemm;
 import dev.panamacnn.ops.Vec;
 import dev.panamacnn.ops.Winograd;
+import dev.panamacnn.ops.Winograd4;
 import dev.panamacnn.runtime.Flags;
 import dev.panamacnn.tensor.Shape;
 import dev.panamacnn.tensor.Tensor;
@@ -198,6 +199,10 @@ public final class Conv2D extends Layer {
         private boolean winoTraining;
         /** The weights version {@code wino}'s kernel was transformed at in a predict call, or -1. */
         private long winoVersion = -1;
+        /** Inference's F(4x4, 5x5) ({@code -Dpanamacnn.winograd4}), or null where it is off or does not apply. */
+        private Winograd4.Plan wino4;
+        /** The weights version {@code wino4}'s kernel was transformed at, or -1. */
+        private long wino4Version = -1;
 
         Cpu(CpuBinding b) { super(Conv2D.this.name(), b); }
 
@@ -235,6 +240,11 @@ public final class Conv2D extends Layer {
                 wino = new Winograd.Plan(arena, c, filters, oh, ow, chunkSamples, workers);
                 winoTraining = mode.equals("on");
                 winoVersion = -1;
+            }
+            wino4 = null;
+            if (!direct && !mode.equals("off") && Flags.winograd4() && Winograd4.applies(kh, kw, sh, sw, oh, ow, c, filters)) {
+                wino4 = new Winograd4.Plan(arena, c, filters, oh, ow, workers);
+                wino4Version = -1;
             }
             // a group's Winograd kernel gradient is kept as its 36 untransformed sums; the step transforms their total once
             winoSlots = wino != null && winoTraining && wino.gradientApplies();
@@ -383,8 +393,16 @@ public final class Conv2D extends Layer {
         /** Whether this step's forward pass runs as Winograd F(2x2, 5x5). */
         private boolean winograd(Step st) { return wino != null && (winoTraining || !st.training()); }
 
+        /** Whether this step's forward pass runs as F(4x4, 5x5): inference only. */
+        private boolean winograd4(Step st) { return wino4 != null && !st.training(); }
+
         @Override public void beforeForward(Step st) {
             long v = b.weightsVersion().get();
+            if (winograd4(st)) {
+                if (!st.frozen() || wino4Version != v) wino4.transformKernel(params, paramOffset);
+                wino4Version = st.frozen() ? v : -1;
+                return;
+            }
             if (winograd(st)) {
                 if (!st.frozen() || winoVersion != v) wino.transformKernel(params, paramOffset);
                 winoVersion = st.frozen() ? v : -1;
@@ -414,6 +432,24 @@ public final class Conv2D extends Layer {
                 MemorySegment src = in;
                 long srcOff = s * inSize;
                 if (padded) { padInto(in, s, cnt, padIn[wk]); src = padIn[wk]; srcOff = 0; }
+                if (winograd4(st)) {
+                    boolean fused = useBias && preact == null && (activation == Activation.RELU || activation == Activation.LINEAR);
+                    int tiles = cnt * wino4.tilesPerSample();
+                    if (groups == 1 && Flags.SPLIT_ALONE && tiles >= 2 * Gemm.MR && ex.pool().threads() > 1) {
+                        aloneRows = tiles;
+                        aloneParts = Math.min(ex.pool().threads(), tiles / Gemm.MR);
+                        aloneOut = out;
+                        aloneOutOff = s * outSize;
+                        aloneSrc = src;
+                        aloneSrcOff = srcOff;
+                        aloneFused = fused;
+                        ex.pool().forEachPinned(aloneParts, alone4TilesPart);
+                    } else {
+                        wino4.forwardTiles(src, srcOff, h, w, 0, tiles, out, s * outSize, fused ? params : null, biasOffset(), activation == Activation.RELU, wk);
+                    }
+                    if (!fused) finishForward(out, s * outSize, rows);
+                    continue;
+                }
                 if (winograd(st)) {
                     // bias and ReLU in the output transform, where nothing else needs the pre-activation
                     boolean fused = useBias && preact == null && (activation == Activation.RELU || activation == Activation.LINEAR);
@@ -478,6 +514,14 @@ public final class Conv2D extends Layer {
             int t0 = (int) ((long) p * blocks / parts) * Gemm.MR, t1 = p + 1 == parts ? aloneRows : (int) ((long) (p + 1) * blocks / parts) * Gemm.MR;
             wino.forwardTiles(aloneSrc, aloneSrcOff, h, w, t0, t1, aloneOut, aloneOutOff, aloneFused ? params : null, biasOffset(),
                     activation == Activation.RELU, wk, ex.gemmScratch()[wk]);
+        };
+
+        /** As {@link #aloneTilesPart}, for F(4x4, 5x5). */
+        private final dev.panamacnn.runtime.Parallel.Body alone4TilesPart = (p, wk) -> {
+            int blocks = aloneRows / Gemm.MR, parts = aloneParts;
+            int t0 = (int) ((long) p * blocks / parts) * Gemm.MR, t1 = p + 1 == parts ? aloneRows : (int) ((long) (p + 1) * blocks / parts) * Gemm.MR;
+            wino4.forwardTiles(aloneSrc, aloneSrcOff, h, w, t0, t1, aloneOut, aloneOutOff, aloneFused ? params : null, biasOffset(),
+                    activation == Activation.RELU, wk);
         };
 
         @Override public void beforeBackward(Step st) {

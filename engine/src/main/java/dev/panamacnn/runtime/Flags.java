@@ -68,6 +68,18 @@ public final class Flags {
         return v;
     }
 
+    /**
+     * {@code -Dpanamacnn.winograd4=false}: inference runs 5 x 5 stride-1 convolutions whose output sides are multiples
+     * of 4 as F(2x2, 5x5) instead of F(4x4, 5x5) ({@link dev.panamacnn.ops.Winograd4}: 2.25x fewer multiply-adds
+     * again, a larger rounding error). Only where {@link #winograd()} is not {@code off}; training is not affected.
+     * Read each time a layer allocates its workspace.
+     */
+    public static boolean winograd4() {
+        String v = System.getProperty("panamacnn.winograd4", "true");
+        if (!v.equals("true") && !v.equals("false")) throw new IllegalArgumentException("-Dpanamacnn.winograd4: true or false, got '" + v + "'");
+        return v.equals("true");
+    }
+
     /** {@code $PANAMA_CNN_DATA}: where MNIST and checkpoints go (default {@code ~/.cache/panama-cnn}). */
     public static Path dataHome() {
         String env = System.getenv("PANAMA_CNN_DATA");

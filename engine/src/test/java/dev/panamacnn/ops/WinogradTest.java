@@ -325,15 +325,23 @@ class WinogradTest {
         }
     }
 
-    /** Runs {@code body} with {@code -Dpanamacnn.winograd=mode}, restoring the property after. */
+    /**
+     * Runs {@code body} with {@code -Dpanamacnn.winograd=mode} and inference's F(4x4, 5x5) off (these tests are about
+     * F(2x2, 5x5); {@link Winograd4Test} covers the other), restoring both properties after.
+     */
     static <T> T withMode(String mode, Supplier<T> body) {
-        String before = System.getProperty("panamacnn.winograd");
-        System.setProperty("panamacnn.winograd", mode);
+        return withProperty("panamacnn.winograd", mode, () -> withProperty("panamacnn.winograd4", "false", body));
+    }
+
+    /** Runs {@code body} with the system property {@code name} set to {@code value}, restoring it after. */
+    static <T> T withProperty(String name, String value, Supplier<T> body) {
+        String before = System.getProperty(name);
+        System.setProperty(name, value);
         try {
             return body.get();
         } finally {
-            if (before == null) System.clearProperty("panamacnn.winograd");
-            else System.setProperty("panamacnn.winograd", before);
+            if (before == null) System.clearProperty(name);
+            else System.setProperty(name, before);
         }
     }
 
@@ -379,7 +387,8 @@ class WinogradTest {
             assertTrue(lossDirect != lossWino, "step 2 ran on two different paths");
             float[] on1 = withMode("on", () -> afterSteps(1, 3, x, y)), on3 = withMode("on", () -> afterSteps(3, 3, x, y));
             assertArrayEquals(on1, on3, 0f, "Winograd training: 1 thread vs 3, after 3 steps");
-            byDefault = afterSteps(1, 3, x, y);   // the default is "on": training and predict both on Winograd
+            // the default is "on": training and predict both on Winograd
+            byDefault = withProperty("panamacnn.winograd4", "false", () -> afterSteps(1, 3, x, y));
             assertArrayEquals(on1, byDefault, 0f, "the default trains and predicts on the Winograd path");
             float[] predictMode = withMode("predict", () -> afterSteps(1, 3, x, y));
             boolean trainingDiffers = false;

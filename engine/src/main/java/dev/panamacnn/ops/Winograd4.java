@@ -1,0 +1,313 @@
+package dev.panamacnn.ops;
+
+import jdk.incubator.vector.FloatVector;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static dev.panamacnn.ops.Gemm.L;
+import static dev.panamacnn.ops.Gemm.NO;
+import static dev.panamacnn.ops.Gemm.S;
+
+/**
+ * A 5 x 5, stride-1 convolution forward as Winograd's F(4x4, 5x5), for inference: each 8 x 8 input tile gives a
+ * 4 x 4 output tile with 64 multiplications per (input channel, filter) pair instead of 400, 6.25x fewer multiply-adds
+ * than the direct product and 2.25x fewer than {@link Winograd}'s F(2x2, 5x5). The work is 64 GEMMs
+ * ({@code tiles x C} by {@code C x F}), one per position of the transformed tile, on {@link Gemm}'s micro-kernel.
+ *
+ * <p>{@code Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A} with the interpolation points 0, 1, -1, 2, -2, 1/2, -1/2 and infinity
+ * (solved exactly from the correlation identity; {@code Winograd4Test} checks the matrices against the direct sum):
+ * <pre>
+ *   Bᵀ = [1    0 -21/4     0  21/4     0 -1 0]   Aᵀ = [1 1  1 1  1   1    1   0]
+ *        [0    1     1 -17/4 -17/4     1  1 0]        [0 1 -1 2 -2 1/2 -1/2   0]
+ *        [0   -1     1  17/4 -17/4    -1  1 0]        [0 1  1 4  4 1/4  1/4   0]
+ *        [0  1/2   1/4  -5/2  -5/4     2  1 0]        [0 1 -1 8 -8 1/8 -1/8   1]
+ *        [0 -1/2   1/4   5/2  -5/4    -2  1 0]
+ *        [0    2     4  -5/2    -5   1/2  1 0]   G: row j of the points' Lagrange basis, p_j^k / prod_{l != j}(p_j - p_l)
+ *        [0   -2     4   5/2    -5  -1/2  1 0]      for the seven finite points (the first row's sign flipped with Bᵀ's),
+ *        [0   -1     0  21/4     0 -21/4  0 1]      and [0 0 0 0 1] for infinity ({@link #G})
+ * </pre>
+ * The kernel transform runs in double and is rounded once. The input transform scales values by up to ~28 per
+ * dimension, so the outputs carry a larger rounding error than F(2x2, 5x5)'s: about 1e-6 of the largest term's
+ * magnitude on random data, and the tutorial's test predictions are unchanged (docs/performance.md). Only inference
+ * uses it ({@code -Dpanamacnn.winograd4}, see {@link dev.panamacnn.runtime.Flags#WINOGRAD4}); training keeps
+ * F(2x2, 5x5) or the exact path.
+ *
+ * <p>Vectors run along the channels (input transform) and the filters (output transform). Every output depends only
+ * on its own tile and a GEMM row's bits do not depend on the rows beside it, so results depend only on the data,
+ * never on the batch size, the tile split or the thread count.
+ */
+public final class Winograd4 {
+    private Winograd4() {}
+
+    /** Positions of the transformed tile. */
+    public static final int POS = 64;
+    /** Floats between consecutive planes beyond their data (off a power of two, as in {@link Winograd}). */
+    private static final int PLANE_PAD = 16;
+    /** Register-tile row blocks ({@link Gemm#MR} tiles each) per pass of the 64 products (batch 1000: two and four blocks were no faster, docs/performance.md). */
+    static final int GROUP = 1;
+    private static final int V_PLANE = GROUP * Gemm.MR * Gemm.KC + PLANE_PAD;
+
+    /** The kernel transform, rows for the points 0, 1, -1, 2, -2, 1/2, -1/2, infinity. */
+    static final double[][] G = {
+            {1, 0, 0, 0, 0},
+            {-2 / 9.0, -2 / 9.0, -2 / 9.0, -2 / 9.0, -2 / 9.0},
+            {-2 / 9.0, 2 / 9.0, -2 / 9.0, 2 / 9.0, -2 / 9.0},
+            {1 / 90.0, 1 / 45.0, 2 / 45.0, 4 / 45.0, 8 / 45.0},
+            {1 / 90.0, -1 / 45.0, 2 / 45.0, -4 / 45.0, 8 / 45.0},
+            {32 / 45.0, 16 / 45.0, 8 / 45.0, 4 / 45.0, 2 / 45.0},
+            {32 / 45.0, -16 / 45.0, 8 / 45.0, -4 / 45.0, 2 / 45.0},
+            {0, 0, 0, 0, 1}};
+    /** Bᵀ and Aᵀ as matrices, for the scalar reference ({@link #tileScalar}); the kernels write them out. */
+    static final double[][] BT = {
+            {1, 0, -21 / 4.0, 0, 21 / 4.0, 0, -1, 0},
+            {0, 1, 1, -17 / 4.0, -17 / 4.0, 1, 1, 0},
+            {0, -1, 1, 17 / 4.0, -17 / 4.0, -1, 1, 0},
+            {0, 1 / 2.0, 1 / 4.0, -5 / 2.0, -5 / 4.0, 2, 1, 0},
+            {0, -1 / 2.0, 1 / 4.0, 5 / 2.0, -5 / 4.0, -2, 1, 0},
+            {0, 2, 4, -5 / 2.0, -5, 1 / 2.0, 1, 0},
+            {0, -2, 4, 5 / 2.0, -5, -1 / 2.0, 1, 0},
+            {0, -1, 0, 21 / 4.0, 0, -21 / 4.0, 0, 1}};
+    static final double[][] AT = {
+            {1, 1, 1, 1, 1, 1, 1, 0},
+            {0, 1, -1, 2, -2, 1 / 2.0, -1 / 2.0, 0},
+            {0, 1, 1, 4, 4, 1 / 4.0, 1 / 4.0, 0},
+            {0, 1, -1, 8, -8, 1 / 8.0, -1 / 8.0, 1}};
+
+    /** Whether this path handles a convolution: 5 x 5, stride 1, output sides multiples of 4, C within one K block and a multiple of the vector length, F whole B panels. */
+    public static boolean applies(int kh, int kw, int sh, int sw, int oh, int ow, int c, int f) {
+        return Gemm.VECTOR && kh == 5 && kw == 5 && sh == 1 && sw == 1 && oh % 4 == 0 && ow % 4 == 0 && oh > 0 && ow > 0
+                && c % L == 0 && c <= Gemm.KC && f % Gemm.NR == 0;
+    }
+
+    /** A layer's workspace: the transformed kernel (64 packed {@code C x F} matrices) and, per worker, V, M and scratch. */
+    public static final class Plan {
+        final int c, f, oh, ow, tilesY, tilesX;
+        final MemorySegment kernel64;
+        final MemorySegment[] packed = new MemorySegment[POS];
+        /** Per worker: V (GROUP x eight tiles, row r of position q at {@code q V_PLANE + r KC}), M, and the transforms' scratch. */
+        final float[][] v, tmp;
+        final MemorySegment[] m;
+
+        /** For a {@code c -> f} convolution with output {@code oh x ow}, on {@code workers} threads. */
+        public Plan(Arena arena, int c, int f, int oh, int ow, int workers) {
+            if (!applies(5, 5, 1, 1, oh, ow, c, f)) throw new IllegalArgumentException("F(4x4, 5x5) does not apply: C=" + c + " F=" + f + " output " + oh + "x" + ow);
+            this.c = c; this.f = f; this.oh = oh; this.ow = ow;
+            tilesY = oh / 4; tilesX = ow / 4;
+            kernel64 = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * c * f);
+            int ps = Gemm.packedSize(c, f);
+            MemorySegment all = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * ps);
+            for (int p = 0; p < POS; p++) packed[p] = all.asSlice((long) p * ps * 4, (long) ps * 4);
+            v = new float[workers][];
+            tmp = new float[workers][Math.max(32, 8 * (ow + 4)) * L];
+            m = new MemorySegment[workers];
+            for (int i = 0; i < workers; i++) {
+                v[i] = new float[POS * V_PLANE];
+                m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * ((long) GROUP * Gemm.MR * f + PLANE_PAD));
+            }
+        }
+
+        /** Tiles per sample. */
+        public int tilesPerSample() { return tilesY * tilesX; }
+
+        /**
+         * {@code U = G g Gᵀ} for every (input channel, filter) pair of the HWIO kernel at float {@code off} of
+         * {@code params}, in double, rounded once and packed for the 64 GEMMs. Once per weights version.
+         */
+        public void transformKernel(MemorySegment params, long off) {
+            long cf = (long) c * f;
+            double[] g = new double[25], t = new double[8 * 5];
+            for (int ci = 0; ci < c; ci++) {
+                for (int fo = 0; fo < f; fo++) {
+                    for (int k = 0; k < 25; k++) g[k] = params.getAtIndex(Gemm.F, off + k * cf + (long) ci * f + fo);
+                    for (int a = 0; a < 8; a++) {
+                        double[] ga = G[a];
+                        for (int kx = 0; kx < 5; kx++) {
+                            double s = 0;
+                            for (int ky = 0; ky < 5; ky++) s += ga[ky] * g[ky * 5 + kx];
+                            t[a * 5 + kx] = s;
+                        }
+                    }
+                    for (int a = 0; a < 8; a++) {
+                        for (int b = 0; b < 8; b++) {
+                            double[] gb = G[b];
+                            double s = 0;
+                            for (int kx = 0; kx < 5; kx++) s += t[a * 5 + kx] * gb[kx];
+                            kernel64.setAtIndex(Gemm.F, (a * 8 + b) * cf + (long) ci * f + fo, (float) s);
+                        }
+                    }
+                }
+            }
+            for (int p = 0; p < POS; p++) Gemm.packB(false, c, f, kernel64, p * cf, f, packed[p]);
+        }
+
+        /**
+         * Outputs of tiles {@code [t0, t1)}, tiles numbered (sample, tile row, tile column) from the samples at
+         * {@code inOff} ({@code h x w x c} each, valid padding) and {@code outOff} ({@code oh x ow x f} each), on worker
+         * {@code wk}'s buffers: the pre-activations without bias when {@code bias} is null, else plus the bias at float
+         * {@code biasOff}, through ReLU when {@code relu}. Disjoint ranges can run on different workers.
+         */
+        public void forwardTiles(MemorySegment in, long inOff, int h, int w, int t0, int t1, MemorySegment out, long outOff,
+                                 MemorySegment bias, long biasOff, boolean relu, int wk) {
+            float[] va = v[wk], t = tmp[wk];
+            MemorySegment mm = m[wk];
+            long mPlane = (long) GROUP * Gemm.MR * f + PLANE_PAD, ldc = (long) f * 4;
+            int panels = f / Gemm.NR;
+            for (int b0 = t0; b0 < t1; b0 += GROUP * Gemm.MR) {
+                int b1 = Math.min(t1, b0 + GROUP * Gemm.MR), n = b1 - b0;
+                int full = n / Gemm.MR, half = n - full * Gemm.MR <= 4 && n % Gemm.MR != 0 ? 1 : 0;
+                int blocks = (n + Gemm.MR - 1) / Gemm.MR;
+                transformInput(in, inOff, h, w, b0, b1, va, t);
+                for (int p = 0; p < POS; p++) {
+                    for (int j = 0; j < panels; j++) {
+                        long bj = (long) j * c * Gemm.NR * 4;
+                        for (int r = 0; r < blocks; r++) {
+                            int ao = p * V_PLANE + r * Gemm.MR * Gemm.KC;
+                            long co = (p * mPlane + (long) r * Gemm.MR * f + (long) j * Gemm.NR) * 4;
+                            // a last block of at most four tiles (a lone sample's four) needs only the 4-row kernel: the
+                            // same operations in the same order on each row, so the same bits
+                            if (half == 1 && r == full) Gemm.kernelRowsA4(va, ao, packed[p], bj, c, mm, co, ldc, false);
+                            else Gemm.kernelRowsA(va, ao, packed[p], bj, c, mm, co, ldc, false);
+                        }
+                    }
+                }
+                transformOutput(mm, mPlane, b0, b1, out, outOff, bias, biasOff, relu, t);
+            }
+        }
+
+        /** V of tiles {@code [t0, t1)}: the column pass once per column of a tile row (side-by-side tiles overlap by four columns), then each tile's row pass. */
+        private void transformInput(MemorySegment in, long inOff, int h, int w, int t0, int t1, float[] va, float[] t) {
+            long px = c, line = (long) w * c;
+            int perSample = tilesY * tilesX, tw = ow + 4;
+            for (int tt = t0; tt < t1; ) {
+                int s = tt / perSample, rem = tt - s * perSample, ty = rem / tilesX, tx0 = rem - ty * tilesX;
+                int n = Math.min(tilesX - tx0, t1 - tt), cols = 4 * n + 4;
+                long first = inOff + (long) s * h * w * c + (4L * ty) * line + (4L * tx0) * px;
+                for (int ci = 0; ci < c; ci += L) {
+                    columnPass(in, first + ci, line, px, cols, tw, t);
+                    for (int k = 0; k < n; k++) rowPass(t, 4 * k, tw, va, (tt - t0 + k) * Gemm.KC + ci);
+                }
+                tt += n;
+            }
+        }
+
+        /** {@code t[(i w + x) L ..] = (Bᵀ d)[i][x]} for columns {@code x < cols} from float {@code o} of {@code in}. */
+        private static void columnPass(MemorySegment in, long o, long line, long px, int cols, int w, float[] t) {
+            for (int x = 0; x < cols; x++, o += px) {
+                FloatVector d0 = load(in, o), d1 = load(in, o + line), d2 = load(in, o + 2 * line), d3 = load(in, o + 3 * line),
+                        d4 = load(in, o + 4 * line), d5 = load(in, o + 5 * line), d6 = load(in, o + 6 * line), d7 = load(in, o + 7 * line);
+                int r = x * L, st = w * L;
+                d4.sub(d2).mul(5.25f).add(d0.sub(d6)).intoArray(t, r);
+                FloatVector a = d2.add(d6).sub(d4.mul(4.25f)), b = d1.add(d5).sub(d3.mul(4.25f));
+                a.add(b).intoArray(t, r + 1 * st);
+                a.sub(b).intoArray(t, r + 2 * st);
+                a = d2.mul(0.25f).add(d6).sub(d4.mul(1.25f));
+                b = d1.mul(0.5f).add(d5.mul(2f)).sub(d3.mul(2.5f));
+                a.add(b).intoArray(t, r + 3 * st);
+                a.sub(b).intoArray(t, r + 4 * st);
+                a = d2.mul(4f).add(d6).sub(d4.mul(5f));
+                b = d1.mul(2f).add(d5.mul(0.5f)).sub(d3.mul(2.5f));
+                a.add(b).intoArray(t, r + 5 * st);
+                a.sub(b).intoArray(t, r + 6 * st);
+                d3.sub(d5).mul(5.25f).add(d7.sub(d1)).intoArray(t, r + 7 * st);
+            }
+        }
+
+        /** One tile's row pass over columns {@code [x0, x0 + 8)} of {@link #columnPass}'s {@code t}: position q to float {@code o + q V_PLANE} of {@code va}. */
+        private static void rowPass(float[] t, int x0, int w, float[] va, int o) {
+            for (int i = 0; i < 8; i++, o += 8 * V_PLANE) {
+                int r = (i * w + x0) * L;
+                FloatVector d0 = FloatVector.fromArray(S, t, r), d1 = FloatVector.fromArray(S, t, r + L),
+                        d2 = FloatVector.fromArray(S, t, r + 2 * L), d3 = FloatVector.fromArray(S, t, r + 3 * L),
+                        d4 = FloatVector.fromArray(S, t, r + 4 * L), d5 = FloatVector.fromArray(S, t, r + 5 * L),
+                        d6 = FloatVector.fromArray(S, t, r + 6 * L), d7 = FloatVector.fromArray(S, t, r + 7 * L);
+                d4.sub(d2).mul(5.25f).add(d0.sub(d6)).intoArray(va, o);
+                FloatVector a = d2.add(d6).sub(d4.mul(4.25f)), b = d1.add(d5).sub(d3.mul(4.25f));
+                a.add(b).intoArray(va, o + 1 * V_PLANE);
+                a.sub(b).intoArray(va, o + 2 * V_PLANE);
+                a = d2.mul(0.25f).add(d6).sub(d4.mul(1.25f));
+                b = d1.mul(0.5f).add(d5.mul(2f)).sub(d3.mul(2.5f));
+                a.add(b).intoArray(va, o + 3 * V_PLANE);
+                a.sub(b).intoArray(va, o + 4 * V_PLANE);
+                a = d2.mul(4f).add(d6).sub(d4.mul(5f));
+                b = d1.mul(2f).add(d5.mul(0.5f)).sub(d3.mul(2.5f));
+                a.add(b).intoArray(va, o + 5 * V_PLANE);
+                a.sub(b).intoArray(va, o + 6 * V_PLANE);
+                d3.sub(d5).mul(5.25f).add(d7.sub(d1)).intoArray(va, o + 7 * V_PLANE);
+            }
+        }
+
+        /** Y = Aᵀ M A of tiles {@code [from, to)} (row {@code t - from} of M), written to their 4 x 4 output pixels. */
+        private void transformOutput(MemorySegment mm, long plane, int from, int to, MemorySegment out, long outOff,
+                                     MemorySegment bias, long biasOff, boolean relu, float[] s) {
+            long outSample = (long) oh * ow * f, line = (long) ow * f;
+            int perSample = tilesY * tilesX;
+            FloatVector z = FloatVector.zero(S);
+            for (int tt = from; tt < to; tt++) {
+                int smp = tt / perSample, rem = tt - smp * perSample, ty = rem / tilesX, tx = rem - ty * tilesX, row = tt - from;
+                long y0 = outOff + smp * outSample + (4L * ty) * line + 4L * tx * f;
+                for (int fo = 0; fo < f; fo += L) {
+                    long o = (long) row * f + fo;
+                    // column pass: s[a][j] = sum_i Aᵀ[a][i] M[i][j]
+                    for (int j = 0; j < 8; j++) {
+                        FloatVector m0 = load(mm, o + j * plane), m1 = load(mm, o + (8 + j) * plane), m2 = load(mm, o + (16 + j) * plane),
+                                m3 = load(mm, o + (24 + j) * plane), m4 = load(mm, o + (32 + j) * plane), m5 = load(mm, o + (40 + j) * plane),
+                                m6 = load(mm, o + (48 + j) * plane), m7 = load(mm, o + (56 + j) * plane);
+                        FloatVector p12 = m1.add(m2), d12 = m1.sub(m2), p34 = m3.add(m4), d34 = m3.sub(m4), p56 = m5.add(m6), d56 = m5.sub(m6);
+                        m0.add(p12).add(p34).add(p56).intoArray(s, j * L);
+                        d12.add(d34.mul(2f)).add(d56.mul(0.5f)).intoArray(s, (8 + j) * L);
+                        p12.add(p34.mul(4f)).add(p56.mul(0.25f)).intoArray(s, (16 + j) * L);
+                        d12.add(d34.mul(8f)).add(d56.mul(0.125f)).add(m7).intoArray(s, (24 + j) * L);
+                    }
+                    FloatVector bv = bias == null ? z : load(bias, biasOff + fo);
+                    // row pass: y[a][b] = sum_j s[a][j] A[j][b]
+                    for (int a = 0; a < 4; a++) {
+                        int r = a * 8 * L;
+                        FloatVector m0 = FloatVector.fromArray(S, s, r), m1 = FloatVector.fromArray(S, s, r + L),
+                                m2 = FloatVector.fromArray(S, s, r + 2 * L), m3 = FloatVector.fromArray(S, s, r + 3 * L),
+                                m4 = FloatVector.fromArray(S, s, r + 4 * L), m5 = FloatVector.fromArray(S, s, r + 5 * L),
+                                m6 = FloatVector.fromArray(S, s, r + 6 * L), m7 = FloatVector.fromArray(S, s, r + 7 * L);
+                        FloatVector p12 = m1.add(m2), d12 = m1.sub(m2), p34 = m3.add(m4), d34 = m3.sub(m4), p56 = m5.add(m6), d56 = m5.sub(m6);
+                        FloatVector q0 = m0.add(p12).add(p34).add(p56);
+                        FloatVector q1 = d12.add(d34.mul(2f)).add(d56.mul(0.5f));
+                        FloatVector q2 = p12.add(p34.mul(4f)).add(p56.mul(0.25f));
+                        FloatVector q3 = d12.add(d34.mul(8f)).add(d56.mul(0.125f)).add(m7);
+                        if (bias != null) {
+                            q0 = q0.add(bv); q1 = q1.add(bv); q2 = q2.add(bv); q3 = q3.add(bv);
+                            if (relu) { q0 = q0.max(z); q1 = q1.max(z); q2 = q2.max(z); q3 = q3.max(z); }
+                        }
+                        long y = (y0 + a * line + fo) * 4;
+                        q0.intoMemorySegment(out, y, NO);
+                        q1.intoMemorySegment(out, y + (long) f * 4, NO);
+                        q2.intoMemorySegment(out, y + 2L * f * 4, NO);
+                        q3.intoMemorySegment(out, y + 3L * f * 4, NO);
+                    }
+                }
+            }
+        }
+
+    }
+
+    private static FloatVector load(MemorySegment m, long floatOff) {
+        return FloatVector.fromMemorySegment(S, m, floatOff * 4, NO);
+    }
+
+    /** The scalar, double-precision F(4x4, 5x5) of one 8 x 8 tile {@code d} and 5 x 5 kernel {@code g}: the matrices alone, for tests. */
+    static double[][] tileScalar(double[][] d, double[][] g) {
+        double[][] u = new double[8][8], vt = new double[8][8], out = new double[4][4];
+        for (int a = 0; a < 8; a++)
+            for (int b = 0; b < 8; b++) {
+                double su = 0, sv = 0;
+                for (int y = 0; y < 5; y++) for (int x = 0; x < 5; x++) su += G[a][y] * g[y][x] * G[b][x];
+                for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) sv += BT[a][y] * d[y][x] * BT[b][x];
+                u[a][b] = su;
+                vt[a][b] = sv;
+            }
+        for (int a = 0; a < 8; a++)
+            for (int b = 0; b < 8; b++) {
+                double p = u[a][b] * vt[a][b];
+                for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) out[i][j] += AT[i][a] * p * AT[j][b];
+            }
+        return out;
+    }
+}

@@ -1,0 +1,191 @@
+package dev.panamacnn.ops;
+
+import dev.panamacnn.activations.Activation;
+import dev.panamacnn.loss.Loss;
+import dev.panamacnn.loss.Metric;
+import dev.panamacnn.models.Sequential;
+import dev.panamacnn.nn.Conv2D;
+import dev.panamacnn.nn.Dense;
+import dev.panamacnn.nn.Flatten;
+import dev.panamacnn.nn.MaxPool2D;
+import dev.panamacnn.optim.Adam;
+import dev.panamacnn.runtime.Rng;
+import dev.panamacnn.tensor.Shape;
+import dev.panamacnn.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Winograd F(4x4, 5x5) against the direct sum: the matrices alone in double precision, the vector path against
+ * {@link Reference#conv2dForward} on random shapes (within a bound scaled by the sum of the absolute terms), bias
+ * and ReLU, and the bits of any split of the tiles (so of any batch size and thread count).
+ */
+class Winograd4Test {
+    @Test void theMatricesComputeTheCorrelation() {
+        Rng r = new Rng(12);
+        for (int trial = 0; trial < 50; trial++) {
+            double[][] d = new double[8][8], g = new double[5][5];
+            for (double[] row : d) for (int i = 0; i < 8; i++) row[i] = r.nextFloat() * 2 - 1;
+            for (double[] row : g) for (int i = 0; i < 5; i++) row[i] = r.nextFloat() * 2 - 1;
+            double[][] y = Winograd4.tileScalar(d, g);
+            for (int oy = 0; oy < 4; oy++)
+                for (int ox = 0; ox < 4; ox++) {
+                    double want = 0;
+                    for (int a = 0; a < 5; a++) for (int b = 0; b < 5; b++) want += d[oy + a][ox + b] * g[a][b];
+                    assertEquals(want, y[oy][ox], 1e-11, "tile output (" + oy + ", " + ox + ")");
+                }
+        }
+    }
+
+    /** Random HWIO kernel, input and bias; the layer's outputs through the plan, tiles {@code [0, n)} split at {@code cuts}. */
+    private static float[] run(Arena arena, int cnt, int h, int w, int c, int f, float[] x, float[] k, float[] bias, boolean relu, int workers, int... cuts) {
+        int oh = h - 4, ow = w - 4;
+        MemorySegment params = Tensor.allocateFloats(arena, 7 + k.length + f);   // at an odd offset, as in a model
+        MemorySegment.copy(k, 0, params, ValueLayout.JAVA_FLOAT, 7L * 4, k.length);
+        if (bias != null) MemorySegment.copy(bias, 0, params, ValueLayout.JAVA_FLOAT, (7L + k.length) * 4, f);
+        MemorySegment in = Tensor.allocateFloats(arena, 3 + x.length);
+        MemorySegment.copy(x, 0, in, ValueLayout.JAVA_FLOAT, 3L * 4, x.length);
+        MemorySegment out = Tensor.allocateFloats(arena, (long) cnt * oh * ow * f);
+        Winograd4.Plan plan = new Winograd4.Plan(arena, c, f, oh, ow, workers);
+        plan.transformKernel(params, 7);
+        int tiles = cnt * plan.tilesPerSample(), from = 0, wk = 0;
+        for (int cut : cuts) {
+            plan.forwardTiles(in, 3, h, w, from, cut, out, 0, bias == null ? null : params, 7L + k.length, relu, wk);
+            from = cut;
+            wk = (wk + 1) % workers;
+        }
+        plan.forwardTiles(in, 3, h, w, from, tiles, out, 0, bias == null ? null : params, 7L + k.length, relu, wk);
+        return out.toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    private static float[] random(Rng r, int n, float scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (r.nextFloat() * 2 - 1) * scale;
+        return a;
+    }
+
+    @Test void vectorPathMatchesTheDirectSumOnRandomShapes() {
+        assumeTrue(Gemm.vectorized());
+        int l = Gemm.L, nr = Gemm.NR;
+        Rng r = new Rng(6);
+        // {h, w, c, f}: the tutorial's second convolution (12 x 12 x 32 -> 8 x 8 x 64), one tile, wide and tall rows
+        int[][] shapes = {{12, 12, 2 * l, 2 * nr}, {8, 8, l, nr}, {8, 16, 3 * l, nr}, {16, 12, l, 3 * nr}, {20, 8, 2 * l, nr}};
+        for (int[] sh : shapes) {
+            int h = sh[0], w = sh[1], c = sh[2], f = sh[3], oh = h - 4, ow = w - 4;
+            assertTrue(Winograd4.applies(5, 5, 1, 1, oh, ow, c, f));
+            for (int cnt : new int[] {1, 3, 9}) {
+                try (Arena arena = Arena.ofConfined()) {
+                    float[] x = random(r, cnt * h * w * c, 1), k = random(r, 25 * c * f, 0.2f), bias = random(r, f, 0.5f);
+                    float[] want = Reference.conv2dForward(x, cnt, h, w, c, k, bias, 5, 5, f, 1, 1);
+                    float[] absX = x.clone(), absK = k.clone(), absB = bias.clone();
+                    for (int i = 0; i < absX.length; i++) absX[i] = Math.abs(absX[i]);
+                    for (int i = 0; i < absK.length; i++) absK[i] = Math.abs(absK[i]);
+                    for (int i = 0; i < absB.length; i++) absB[i] = Math.abs(absB[i]);
+                    float[] scale = Reference.conv2dForward(absX, cnt, h, w, c, absK, absB, 5, 5, f, 1, 1);
+                    for (boolean relu : new boolean[] {false, true}) {
+                        float[] got = run(arena, cnt, h, w, c, f, x, k, bias, relu, 1);
+                        double worst = 0;
+                        for (int i = 0; i < want.length; i++) {
+                            float wi = relu ? Math.max(0, want[i]) : want[i];
+                            worst = Math.max(worst, Math.abs(got[i] - wi) / (scale[i] + 1e-6));
+                        }
+                        // float32 through transforms that scale by up to ~28 per side: a few 1e-6 of the absolute-term sum
+                        assertTrue(worst < 5e-6, "h=" + h + " w=" + w + " c=" + c + " f=" + f + " cnt=" + cnt + " relu=" + relu + ": worst error " + worst + " of the term sum");
+                    }
+                    // without a bias: the pre-activations
+                    float[] noBias = run(arena, cnt, h, w, c, f, x, k, null, false, 1);
+                    float[] wantNoBias = Reference.conv2dForward(x, cnt, h, w, c, k, new float[f], 5, 5, f, 1, 1);
+                    for (int i = 0; i < wantNoBias.length; i++) {
+                        assertTrue(Math.abs(noBias[i] - wantNoBias[i]) < 1e-5 * (scale[i] + 1e-6), "no bias, element " + i + ": " + noBias[i] + " vs " + wantNoBias[i]);
+                    }
+                }
+            }
+        }
+        assertFalse(Winograd4.applies(5, 5, 1, 1, 6, 8, l, nr), "output side not a multiple of 4");
+        assertFalse(Winograd4.applies(5, 5, 1, 1, 8, 8, l, l + 1), "filters not whole panels");
+        assertFalse(Winograd4.applies(3, 3, 1, 1, 8, 8, l, nr));
+        assertFalse(Winograd4.applies(5, 5, 2, 2, 8, 8, l, nr));
+    }
+
+    /**
+     * Every split of the tiles, on any worker's buffers, gives the bits of one call: a lone sample's four tiles (the
+     * 4-row kernel), blocks cut mid-group, and a block of 1-3 tiles at the end.
+     */
+    @Test void anySplitOfTheTilesGivesTheSameBits() {
+        assumeTrue(Gemm.vectorized());
+        int l = Gemm.L, nr = Gemm.NR;
+        Rng r = new Rng(31);
+        int h = 12, w = 12, c = 2 * l, f = 2 * nr, cnt = 13, tiles = cnt * 4;
+        try (Arena arena = Arena.ofConfined()) {
+            float[] x = random(r, cnt * h * w * c, 1), k = random(r, 25 * c * f, 0.2f), bias = random(r, f, 0.5f);
+            float[] whole = run(arena, cnt, h, w, c, f, x, k, bias, true, 1);
+            int[][] splits = {{4}, {4, 8, 12}, {1, 2, 3, 4, 5}, {8, 16, 24, 32, 40, 48}, {7, 19, 33}, {tiles - 3}, {16, 17}};
+            for (int[] cuts : splits) {
+                assertArrayEquals(whole, run(arena, cnt, h, w, c, f, x, k, bias, true, 3, cuts), 0f, "split at " + java.util.Arrays.toString(cuts));
+            }
+            // one sample alone (the batch-1 call) against the same sample inside the batch
+            int per = h * w * c, outPer = 8 * 8 * f;
+            for (int s : new int[] {0, 5, cnt - 1}) {
+                float[] one = run(arena, 1, h, w, c, f, java.util.Arrays.copyOfRange(x, s * per, (s + 1) * per), k, bias, true, 1);
+                assertArrayEquals(java.util.Arrays.copyOfRange(whole, s * outPer, (s + 1) * outPer), one, 0f, "sample " + s + " alone");
+            }
+        }
+    }
+
+    /** The tutorial's shapes (28 x 28 in, the second convolution 12 x 12 -> 8 x 8), narrowed; one Adam step so the weights are not the initial draw. */
+    private static float[][] layerPredictions(String winograd4, Tensor x, Tensor y, int threads) {
+        return WinogradTest.withProperty("panamacnn.winograd4", winograd4, () -> {
+            try (Sequential m = new Sequential(
+                    new Conv2D(Gemm.L, 5, 5, Activation.RELU, Shape.of(28, 28, 1)), new MaxPool2D(2, 2),
+                    new Conv2D(Gemm.NR, 5, 5, Activation.RELU), new MaxPool2D(2, 2), new Flatten(),
+                    new Dense(20, Activation.RELU), new Dense(7, Activation.SOFTMAX)).seed(3).threads(threads)) {
+                m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                m.trainOnBatch(x, y);
+                int n = (int) x.shape().dim(0);
+                float[] one = new float[n * 7];
+                Tensor img = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), Shape.of(1, 28, 28, 1));
+                for (int s = 0; s < n; s++) {
+                    MemorySegment.copy(x.segment(), (long) s * 28 * 28 * 4, img.segment(), 0, 28L * 28 * 4);
+                    System.arraycopy(m.predict(img, 1).toArray(), 0, one, s * 7, 7);
+                }
+                return new float[][] {m.predict(x, n).toArray(), m.predict(x, 3).toArray(), one};
+            }
+        });
+    }
+
+    /**
+     * In a model: predict runs F(4x4, 5x5) by default, close to F(2x2, 5x5)'s answers ({@code -Dpanamacnn.winograd4=false})
+     * but not bit for bit, and with the same bits for every batch size and thread count; training is not affected.
+     */
+    @Test void aModelPredictsOnItByDefaultWithTheSameBitsForAnyBatchAndThreads() {
+        assumeTrue(Gemm.vectorized());
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            Rng r = new Rng(19);
+            int n = 11;
+            Tensor x = Tensor.allocate(arena, Shape.of(n, 28, 28, 1)), y = Tensor.allocate(arena, Shape.of(n, 7));
+            for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
+            for (int i = 0; i < n; i++) y.set(i * 7L + r.nextInt(7), 1f);
+            float[][] f4 = layerPredictions("true", x, y, 1), f4t3 = layerPredictions("true", x, y, 3), f2 = layerPredictions("false", x, y, 2);
+            assertArrayEquals(f4[0], f4[1], 0f, "batch " + n + " vs batches of 3");
+            assertArrayEquals(f4[0], f4[2], 0f, "batch " + n + " vs one sample at a time");
+            for (int i = 0; i < 3; i++) assertArrayEquals(f4[i], f4t3[i], 0f, "1 thread vs 3, call " + i);
+            boolean differs = false;
+            for (int i = 0; i < f4[0].length; i++) {
+                assertEquals(f2[0][i], f4[0][i], 2e-5, "probability " + i + ", F(4x4, 5x5) vs F(2x2, 5x5)");
+                differs |= f2[0][i] != f4[0][i];
+            }
+            assertTrue(differs, "F(4x4, 5x5) ran (its rounding differs from F(2x2, 5x5)'s somewhere)");
+            assertThrows(IllegalArgumentException.class, () -> layerPredictions("maybe", x, y, 1));
+        }
+    }
+}
