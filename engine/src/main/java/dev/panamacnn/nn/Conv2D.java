@@ -203,6 +203,14 @@ public final class Conv2D extends Layer {
         private Winograd4.Plan wino4;
         /** The weights version {@code wino4}'s kernel was transformed at, or -1. */
         private long wino4Version = -1;
+        /**
+         * Training's input gradient as F(4x4, 5x5) ({@code -Dpanamacnn.winograd=on} and {@code winograd4}): the valid
+         * correlation of the output gradient, zero-bordered by four (per worker, {@code padDOut}), with the kernel
+         * turned by 180 degrees and its channels and filters swapped ({@code flipW}); null where it does not apply.
+         */
+        private Winograd4.Plan wino4Grad;
+        private MemorySegment flipW;
+        private MemorySegment[] padDOut;
 
         Cpu(CpuBinding b) { super(Conv2D.this.name(), b); }
 
@@ -240,6 +248,13 @@ public final class Conv2D extends Layer {
                 wino = new Winograd.Plan(arena, c, filters, oh, ow, chunkSamples, workers);
                 winoTraining = mode.equals("on");
                 winoVersion = -1;
+            }
+            wino4Grad = null;
+            if (!direct && mode.equals("on") && Flags.winograd4() && b.inputGradient() && Winograd4.applies(kh, kw, sh, sw, h, w, filters, c)) {
+                wino4Grad = new Winograd4.Plan(arena, filters, c, h, w, workers);
+                flipW = Tensor.allocateFloats(arena, (long) k * filters);
+                padDOut = new MemorySegment[workers];
+                for (int i = 0; i < workers; i++) padDOut[i] = Tensor.allocateFloats(arena, (long) chunkSamples * (oh + 8) * (ow + 8) * filters);   // borders stay zero
             }
             wino4 = null;
             if (!direct && !mode.equals("off") && Flags.winograd4() && Winograd4.applies(kh, kw, sh, sw, oh, ow, c, filters)) {
@@ -393,8 +408,8 @@ public final class Conv2D extends Layer {
         /** Whether this step's forward pass runs as Winograd F(2x2, 5x5). */
         private boolean winograd(Step st) { return wino != null && (winoTraining || !st.training()); }
 
-        /** Whether this step's forward pass runs as F(4x4, 5x5): inference only. */
-        private boolean winograd4(Step st) { return wino4 != null && !st.training(); }
+        /** Whether this step's forward pass runs as F(4x4, 5x5): in inference, and in training where Winograd trains ({@code on}). */
+        private boolean winograd4(Step st) { return wino4 != null && (!st.training() || winoTraining); }
 
         @Override public void beforeForward(Step st) {
             long v = b.weightsVersion().get();
@@ -525,7 +540,18 @@ public final class Conv2D extends Layer {
         };
 
         @Override public void beforeBackward(Step st) {
-            if (b.inputGradient()) Gemm.packB(true, filters, k, params, paramOffset, filters, packedWT, packRows);   // Wᵀ, once
+            if (wino4Grad != null) {
+                // W'[ky][kx][f][c] = W[4 - ky][4 - kx][c][f], transformed once for the step
+                for (int t = 0; t < 25; t++) {
+                    long src = paramOffset + (long) (24 - t) * c * filters, dst = (long) t * filters * c;
+                    for (int ci = 0; ci < c; ci++)
+                        for (int fo = 0; fo < filters; fo++)
+                            flipW.setAtIndex(ValueLayout.JAVA_FLOAT, dst + (long) fo * c + ci, params.getAtIndex(ValueLayout.JAVA_FLOAT, src + (long) ci * filters + fo));
+                }
+                wino4Grad.transformKernel(flipW, 0);
+            } else if (b.inputGradient()) {
+                Gemm.packB(true, filters, k, params, paramOffset, filters, packedWT, packRows);   // Wᵀ, once
+            }
         }
 
         @Override public void backwardGroup(Step st) {
@@ -579,6 +605,18 @@ public final class Conv2D extends Layer {
                     // the gradient of the (padded) image: straight into dIn, or into the zero-bordered chunk and cropped
                     MemorySegment target = padded ? padDIn[wk] : dIn;
                     long base = padded ? 0 : s * inSize;
+                    if (wino4Grad != null) {
+                        // every pixel of the (padded) image written: no zeroing first
+                        MemorySegment pd = padDOut[wk];
+                        long padSize = (long) (oh + 8) * (ow + 8) * filters, run = (long) ow * filters;
+                        for (int j = 0; j < cnt; j++)
+                            for (int y = 0; y < oh; y++)
+                                Vec.copy(dOut, o + j * outSize + y * run, pd, j * padSize + ((long) (y + 4) * (ow + 8) + 4) * filters, (int) run);
+                        wino4Grad.forwardTiles(pd, 0, oh + 8, ow + 8, 0, cnt * wino4Grad.tilesPerSample(), target, base, null, 0, false, wk);
+                        if (padded) cropFrom(padDIn[wk], cnt, dIn, s);
+                        first = false;
+                        continue;
+                    }
                     Vec.zero(target, base, cnt * (padded ? pSize : inSize));
                     if (scatterInputGradient) {
                         // dOut W^T added tile by tile straight into the image: a tile is MR pixels of one output row

@@ -27,11 +27,12 @@ import static dev.panamacnn.ops.Gemm.S;
  *        [0   -2     4   5/2    -5  -1/2  1 0]      for the seven finite points (the first row's sign flipped with Bᵀ's),
  *        [0   -1     0  21/4     0 -21/4  0 1]      and [0 0 0 0 1] for infinity ({@link #G})
  * </pre>
- * The kernel transform runs in double and is rounded once. The input transform scales values by up to ~28 per
- * dimension, so the outputs carry a larger rounding error than F(2x2, 5x5)'s: about 1e-6 of the largest term's
- * magnitude on random data, and the tutorial's test predictions are unchanged (docs/performance.md). Only inference
- * uses it ({@code -Dpanamacnn.winograd4}, see {@link dev.panamacnn.runtime.Flags#WINOGRAD4}); training keeps
- * F(2x2, 5x5) or the exact path.
+ * The input transform scales values by up to 15 per side (the largest row sum of |Bᵀ|), so the outputs carry a larger
+ * rounding error than F(2x2, 5x5)'s: up to ~8e-7 of the sum of the absolute terms on random data ({@code Winograd4Test}
+ * bounds it at 5e-6), and 3-5e-6 on the tutorial's output probabilities (docs/performance.md). {@code Conv2D} runs its forward pass on it in inference and in
+ * Winograd training, and training's input gradient as the same transform over the zero-bordered output gradient
+ * and the turned kernel ({@code -Dpanamacnn.winograd4}, see {@link dev.panamacnn.runtime.Flags#winograd4()}); the
+ * kernel gradient stays on {@link Winograd}'s F(5x5, 2x2).
  *
  * <p>Vectors run along the channels (input transform) and the filters (output transform). Every output depends only
  * on its own tile and a GEMM row's bits do not depend on the rows beside it, so results depend only on the data,
@@ -58,6 +59,11 @@ public final class Winograd4 {
             {32 / 45.0, 16 / 45.0, 8 / 45.0, 4 / 45.0, 2 / 45.0},
             {32 / 45.0, -16 / 45.0, 8 / 45.0, -4 / 45.0, 2 / 45.0},
             {0, 0, 0, 0, 1}};
+    /** {@link #G} rounded to float, for the kernel transform. */
+    private static final float[][] GF = new float[8][5];
+    static {
+        for (int a = 0; a < 8; a++) for (int k = 0; k < 5; k++) GF[a][k] = (float) G[a][k];
+    }
     /** Bᵀ and Aᵀ as matrices, for the scalar reference ({@link #tileScalar}); the kernels write them out. */
     static final double[][] BT = {
             {1, 0, -21 / 4.0, 0, 21 / 4.0, 0, -1, 0},
@@ -88,6 +94,7 @@ public final class Winograd4 {
         /** Per worker: V (GROUP x eight tiles, row r of position q at {@code q V_PLANE + r KC}), M, and the transforms' scratch. */
         final float[][] v, tmp;
         final MemorySegment[] m;
+        private final float[] kernelTmp = new float[8 * 5 * L];
 
         /** For a {@code c -> f} convolution with output {@code oh x ow}, on {@code workers} threads. */
         public Plan(Arena arena, int c, int f, int oh, int ow, int workers) {
@@ -112,28 +119,33 @@ public final class Winograd4 {
 
         /**
          * {@code U = G g Gᵀ} for every (input channel, filter) pair of the HWIO kernel at float {@code off} of
-         * {@code params}, in double, rounded once and packed for the 64 GEMMs. Once per weights version.
+         * {@code params}, packed for the 64 GEMMs; vectors along the filters. Once per weights version in inference,
+         * once per step for training's input gradient.
          */
         public void transformKernel(MemorySegment params, long off) {
+            float[] t = kernelTmp;
             long cf = (long) c * f;
-            double[] g = new double[25], t = new double[8 * 5];
             for (int ci = 0; ci < c; ci++) {
-                for (int fo = 0; fo < f; fo++) {
-                    for (int k = 0; k < 25; k++) g[k] = params.getAtIndex(Gemm.F, off + k * cf + (long) ci * f + fo);
-                    for (int a = 0; a < 8; a++) {
-                        double[] ga = G[a];
-                        for (int kx = 0; kx < 5; kx++) {
-                            double s = 0;
-                            for (int ky = 0; ky < 5; ky++) s += ga[ky] * g[ky * 5 + kx];
-                            t[a * 5 + kx] = s;
+                for (int fo = 0; fo < f; fo += L) {
+                    long g = off + (long) ci * f + fo;
+                    // t[a][kx] = sum_ky G[a][ky] g[ky][kx]
+                    for (int kx = 0; kx < 5; kx++) {
+                        FloatVector g0 = load(params, g + kx * cf), g1 = load(params, g + (5 + kx) * cf), g2 = load(params, g + (10 + kx) * cf),
+                                g3 = load(params, g + (15 + kx) * cf), g4 = load(params, g + (20 + kx) * cf);
+                        for (int a = 0; a < 8; a++) {
+                            float[] ga = GF[a];
+                            g0.mul(ga[0]).add(g1.mul(ga[1])).add(g2.mul(ga[2])).add(g3.mul(ga[3])).add(g4.mul(ga[4])).intoArray(t, (a * 5 + kx) * L);
                         }
                     }
+                    // u[a][b] = sum_kx t[a][kx] G[b][kx]
                     for (int a = 0; a < 8; a++) {
+                        FloatVector t0 = FloatVector.fromArray(S, t, (a * 5) * L), t1 = FloatVector.fromArray(S, t, (a * 5 + 1) * L),
+                                t2 = FloatVector.fromArray(S, t, (a * 5 + 2) * L), t3 = FloatVector.fromArray(S, t, (a * 5 + 3) * L),
+                                t4 = FloatVector.fromArray(S, t, (a * 5 + 4) * L);
                         for (int b = 0; b < 8; b++) {
-                            double[] gb = G[b];
-                            double s = 0;
-                            for (int kx = 0; kx < 5; kx++) s += t[a * 5 + kx] * gb[kx];
-                            kernel64.setAtIndex(Gemm.F, (a * 8 + b) * cf + (long) ci * f + fo, (float) s);
+                            float[] gb = GF[b];
+                            t0.mul(gb[0]).add(t1.mul(gb[1])).add(t2.mul(gb[2])).add(t3.mul(gb[3])).add(t4.mul(gb[4]))
+                                    .intoMemorySegment(kernel64, ((a * 8 + b) * cf + (long) ci * f + fo) * 4, NO);
                         }
                     }
                 }

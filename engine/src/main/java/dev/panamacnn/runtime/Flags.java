@@ -69,10 +69,11 @@ public final class Flags {
     }
 
     /**
-     * {@code -Dpanamacnn.winograd4=false}: inference runs 5 x 5 stride-1 convolutions whose output sides are multiples
-     * of 4 as F(2x2, 5x5) instead of F(4x4, 5x5) ({@link dev.panamacnn.ops.Winograd4}: 2.25x fewer multiply-adds
-     * again, a larger rounding error). Only where {@link #winograd()} is not {@code off}; training is not affected.
-     * Read each time a layer allocates its workspace.
+     * {@code -Dpanamacnn.winograd4=false}: 5 x 5 stride-1 convolutions whose sides are multiples of 4 run their
+     * Winograd forward pass as F(2x2, 5x5) instead of F(4x4, 5x5) ({@link dev.panamacnn.ops.Winograd4}: 2.25x fewer
+     * multiply-adds again, a larger rounding error), and training's input gradient as the scatter GEMM instead of
+     * F(4x4, 5x5). Only where {@link #winograd()} is not {@code off} (inference) or is {@code on} (training). Read
+     * each time a layer allocates its workspace.
      */
     public static boolean winograd4() {
         String v = System.getProperty("panamacnn.winograd4", "true");

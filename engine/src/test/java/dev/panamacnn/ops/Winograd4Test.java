@@ -99,7 +99,7 @@ class Winograd4Test {
                             float wi = relu ? Math.max(0, want[i]) : want[i];
                             worst = Math.max(worst, Math.abs(got[i] - wi) / (scale[i] + 1e-6));
                         }
-                        // float32 through transforms that scale by up to ~28 per side: a few 1e-6 of the absolute-term sum
+                        // float32 through transforms that scale by up to 15 per side: 8.4e-7 of the absolute-term sum measured
                         assertTrue(worst < 5e-6, "h=" + h + " w=" + w + " c=" + c + " f=" + f + " cnt=" + cnt + " relu=" + relu + ": worst error " + worst + " of the term sum");
                     }
                     // without a bias: the pre-activations
@@ -186,6 +186,48 @@ class Winograd4Test {
             }
             assertTrue(differs, "F(4x4, 5x5) ran (its rounding differs from F(2x2, 5x5)'s somewhere)");
             assertThrows(IllegalArgumentException.class, () -> layerPredictions("maybe", x, y, 1));
+        }
+    }
+
+    /**
+     * Training's input gradient of a 5 x 5 convolution as F(4x4, 5x5) (the default) against the scatter GEMM's
+     * ({@code -Dpanamacnn.winograd4=false}): every gradient of one step, in particular the first convolution's, which
+     * depends on it; 1 and 3 threads give the same bits.
+     */
+    @Test void trainingsInputGradientMatchesTheGemmPath() {
+        assumeTrue(Gemm.vectorized());
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            Tensor[] xy = WinogradTest.batch(arena, 14);
+            Tensor x = xy[0], y = xy[1];
+            float[][] g = new float[3][];
+            String[] flags = {"true", "false", "true"};
+            int[] threads = {2, 2, 1};
+            for (int i = 0; i < 3; i++) {
+                int t = threads[i];
+                g[i] = WinogradTest.withProperty("panamacnn.winograd4", flags[i], () -> {
+                    // 20 x 20 -> 16 x 16 x NR -> 8 x 8 x NR -> 4 x 4 x NR: the second convolution's input gradient is 8 x 8 x NR
+                    try (Sequential m = new Sequential(
+                            new Conv2D(Gemm.NR, 5, 5, Activation.RELU, Shape.of(20, 20, 1)), new MaxPool2D(2, 2),
+                            new Conv2D(Gemm.NR, 5, 5, Activation.RELU), new MaxPool2D(2, 2), new Flatten(),
+                            new Dense(7, Activation.SOFTMAX)).seed(5).threads(t)) {
+                        m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                        m.trainOnBatch(x, y);
+                        m.trainOnBatch(x, y);
+                        return m.gradients().toArray(ValueLayout.JAVA_FLOAT);
+                    }
+                });
+            }
+            assertArrayEquals(g[0], g[2], 0f, "2 threads vs 1");
+            double max = 0;
+            for (float v : g[1]) max = Math.max(max, Math.abs(v));
+            assertTrue(max > 0, "the GEMM path's gradient is not all zero");
+            int firstConv = 25 * Gemm.NR + Gemm.NR;
+            boolean differs = false;
+            for (int i = 0; i < g[0].length; i++) {
+                assertEquals(g[1][i], g[0][i], 1e-4 * max, "gradient " + i + ", F(4x4, 5x5) input gradient vs the GEMM's");
+                if (i < firstConv) differs |= g[0][i] != g[1][i];
+            }
+            assertTrue(differs, "the first convolution's gradient went through the F(4x4, 5x5) input gradient");
         }
     }
 }
