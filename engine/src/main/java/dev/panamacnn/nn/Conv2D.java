@@ -414,7 +414,8 @@ public final class Conv2D extends Layer {
         @Override public void beforeForward(Step st) {
             long v = b.weightsVersion().get();
             if (winograd4(st)) {
-                if (!st.frozen() || wino4Version != v) wino4.transformKernel(params, paramOffset);
+                if (!st.frozen()) wino4.transformKernel(params, paramOffset);
+                else if (wino4Version != v) wino4.transformKernelScalar(params, paramOffset);   // once per weights version: the same bits
                 wino4Version = st.frozen() ? v : -1;
                 return;
             }

@@ -154,6 +154,40 @@ public final class Winograd4 {
         }
 
         /**
+         * {@link #transformKernel} in scalar code on heap copies: the same operations in the same order per element,
+         * so the same bits. For a kernel transformed once per weights version (predict): a one-image {@code predict}
+         * runs on C1 alone, where the Vector API is not compiled to vector instructions and the vector version costs
+         * about 0.1 s (docs/performance.md).
+         */
+        public void transformKernelScalar(MemorySegment params, long off) {
+            int cf = c * f;
+            float[] g = new float[25 * cf], u = new float[POS * cf];
+            MemorySegment.copy(params, Gemm.F, off * 4, g, 0, g.length);
+            float[] t = new float[8 * 5];
+            for (int ci = 0; ci < c; ci++) {
+                for (int fo = 0; fo < f; fo++) {
+                    int o = ci * f + fo;
+                    for (int kx = 0; kx < 5; kx++) {
+                        float g0 = g[kx * cf + o], g1 = g[(5 + kx) * cf + o], g2 = g[(10 + kx) * cf + o], g3 = g[(15 + kx) * cf + o], g4 = g[(20 + kx) * cf + o];
+                        for (int a = 0; a < 8; a++) {
+                            float[] ga = GF[a];
+                            t[a * 5 + kx] = g0 * ga[0] + g1 * ga[1] + g2 * ga[2] + g3 * ga[3] + g4 * ga[4];
+                        }
+                    }
+                    for (int a = 0; a < 8; a++) {
+                        float t0 = t[a * 5], t1 = t[a * 5 + 1], t2 = t[a * 5 + 2], t3 = t[a * 5 + 3], t4 = t[a * 5 + 4];
+                        for (int b = 0; b < 8; b++) {
+                            float[] gb = GF[b];
+                            u[(a * 8 + b) * cf + o] = t0 * gb[0] + t1 * gb[1] + t2 * gb[2] + t3 * gb[3] + t4 * gb[4];
+                        }
+                    }
+                }
+            }
+            MemorySegment.copy(u, 0, kernel64, Gemm.F, 0, u.length);
+            for (int p = 0; p < POS; p++) Gemm.packB(false, c, f, kernel64, (long) p * cf, f, packed[p]);
+        }
+
+        /**
          * Outputs of tiles {@code [t0, t1)}, tiles numbered (sample, tile row, tile column) from the samples at
          * {@code inOff} ({@code h x w x c} each, valid padding) and {@code outOff} ({@code oh x ow x f} each), on worker
          * {@code wk}'s buffers: the pre-activations without bias when {@code bias} is null, else plus the bias at float

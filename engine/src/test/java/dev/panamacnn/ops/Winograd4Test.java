@@ -230,4 +230,22 @@ class Winograd4Test {
             assertTrue(differs, "the first convolution's gradient went through the F(4x4, 5x5) input gradient");
         }
     }
+
+    /** The scalar kernel transform (predict's, once per weights version) gives the vector one's bits (training's, every step). */
+    @Test void scalarKernelTransformGivesTheVectorOnesBits() {
+        assumeTrue(Gemm.vectorized());
+        Rng r = new Rng(41);
+        int c = 2 * Gemm.L, f = 2 * Gemm.NR;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment params = Tensor.allocateFloats(arena, 5 + 25L * c * f);
+            for (long i = 0; i < params.byteSize() / 4; i++) params.setAtIndex(ValueLayout.JAVA_FLOAT, i, (r.nextFloat() * 2 - 1) * (i % 7 == 0 ? 30 : 0.2f));
+            Winograd4.Plan vec = new Winograd4.Plan(arena, c, f, 8, 8, 1), scalar = new Winograd4.Plan(arena, c, f, 8, 8, 1);
+            vec.transformKernel(params, 5);
+            scalar.transformKernelScalar(params, 5);
+            assertArrayEquals(vec.kernel64.toArray(ValueLayout.JAVA_FLOAT), scalar.kernel64.toArray(ValueLayout.JAVA_FLOAT), 0f, "transformed kernels");
+            for (int p = 0; p < Winograd4.POS; p++) {
+                assertArrayEquals(vec.packed[p].toArray(ValueLayout.JAVA_FLOAT), scalar.packed[p].toArray(ValueLayout.JAVA_FLOAT), 0f, "packed position " + p);
+            }
+        }
+    }
 }
