@@ -87,8 +87,8 @@ if f:
     print(f"TensorFlow: {f[0]['impl']}, {f[0]['threads']} intra-op threads, {f[0]['inter_op_threads']} inter-op thread(s);"
           f" it matched our losses within {max(r['loss_diff'] for r in f):.1e} over 30 steps from our initial weights,"
           f" and our trained weights' predictions within {max(r['max_abs_diff'] for r in f):.1e}")
-    print("panama-cnn: the default (-Dpanamacnn.winograd=on: F(2x2, 5x5) in the second convolution's forward pass and kernel gradient);"
-          " 'exact': -Dpanamacnn.winograd=predict (training on the direct path); both columns infer with Winograd")
+    print("panama-cnn: the default (-Dpanamacnn.winograd=on: the second convolution's forward pass and input gradient as F(4x4, 5x5), its kernel gradient as F(5x5, 2x2));"
+          " 'exact': -Dpanamacnn.winograd=predict (training on the direct path); both columns infer with Winograd F(4x4, 5x5)")
     print("| metric | panama-cnn (median) | panama-cnn, exact (median) | PyTorch (median) | TensorFlow (median) | panama-cnn / PyTorch | panama-cnn / TensorFlow | exact / TensorFlow |")
     print("|---|---|---|---|---|---|---|---|")
     for k, name in keys:
@@ -118,7 +118,7 @@ w = [r for r in inf if r["impl"] == "panama-cnn winograd=off"]
 print()
 print(f"ONNX Runtime {x[0]['version']} (Java API, {x[0]['threads']} intra-op threads, all graph optimizations), the same weights;"
       f" outputs agree within {max(r['max_abs_diff'] for r in inf):.1e}; {len(o)} alternating runs each;"
-      f" panama-cnn: the default (Winograd second convolution, -Dpanamacnn.winograd=on); 'exact': -Dpanamacnn.winograd=off")
+      f" panama-cnn: the default (the second convolution as Winograd F(4x4, 5x5), -Dpanamacnn.winograd=on); 'exact': -Dpanamacnn.winograd=off")
 print("| inference images/s | panama-cnn (median) | panama-cnn, exact (median) | ONNX Runtime (median) | panama-cnn / ONNX Runtime | exact / ONNX Runtime |")
 print("|---|---|---|---|---|---|")
 for k, name in [("infer_1_images_per_s", "batch 1"), ("infer_1000_images_per_s", "batch 1000")]:
