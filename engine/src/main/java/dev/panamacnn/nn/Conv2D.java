@@ -199,7 +199,7 @@ public final class Conv2D extends Layer {
         private boolean winoTraining;
         /** The weights version {@code wino}'s kernel was transformed at in a predict call, or -1. */
         private long winoVersion = -1;
-        /** Inference's F(4x4, 5x5) ({@code -Dpanamacnn.winograd4}), or null where it is off or does not apply. */
+        /** The F(4x4, 5x5) forward ({@code -Dpanamacnn.winograd4}: inference, and training with {@code winograd=on}), or null where it is off or does not apply. */
         private Winograd4.Plan wino4;
         /** The weights version {@code wino4}'s kernel was transformed at, or -1. */
         private long wino4Version = -1;
@@ -452,14 +452,7 @@ public final class Conv2D extends Layer {
                     boolean fused = useBias && preact == null && (activation == Activation.RELU || activation == Activation.LINEAR);
                     int tiles = cnt * wino4.tilesPerSample();
                     if (groups == 1 && Flags.SPLIT_ALONE && tiles >= 2 * Gemm.MR && ex.pool().threads() > 1) {
-                        aloneRows = tiles;
-                        aloneParts = Math.min(ex.pool().threads(), tiles / Gemm.MR);
-                        aloneOut = out;
-                        aloneOutOff = s * outSize;
-                        aloneSrc = src;
-                        aloneSrcOff = srcOff;
-                        aloneFused = fused;
-                        ex.pool().forEachPinned(aloneParts, alone4TilesPart);
+                        splitAloneTiles(tiles, out, s * outSize, src, srcOff, fused, alone4TilesPart);
                     } else {
                         wino4.forwardTiles(src, srcOff, h, w, 0, tiles, out, s * outSize, fused ? params : null, biasOffset(), activation == Activation.RELU, wk);
                     }
@@ -472,14 +465,7 @@ public final class Conv2D extends Layer {
                     int tiles = cnt * wino.tilesPerSample();
                     if (groups == 1 && Flags.SPLIT_ALONE && tiles >= 2 * Gemm.MR && ex.pool().threads() > 1) {
                         // a lone group: its tiles split between the threads, as the direct path splits its rows
-                        aloneRows = tiles;
-                        aloneParts = Math.min(ex.pool().threads(), tiles / Gemm.MR);
-                        aloneOut = out;
-                        aloneOutOff = s * outSize;
-                        aloneSrc = src;
-                        aloneSrcOff = srcOff;
-                        aloneFused = fused;
-                        ex.pool().forEachPinned(aloneParts, aloneTilesPart);
+                        splitAloneTiles(tiles, out, s * outSize, src, srcOff, fused, aloneTilesPart);
                     } else {
                         wino.forward(src, srcOff, cnt, h, w, out, s * outSize, fused ? params : null, biasOffset(), activation == Activation.RELU, wk, gs);
                     }
@@ -531,6 +517,19 @@ public final class Conv2D extends Layer {
             wino.forwardTiles(aloneSrc, aloneSrcOff, h, w, t0, t1, aloneOut, aloneOutOff, aloneFused ? params : null, biasOffset(),
                     activation == Activation.RELU, wk, ex.gemmScratch()[wk]);
         };
+
+        /** A lone group's Winograd forward, its {@code tiles} split at multiples of MR tiles between the threads, each running {@code part}. */
+        private void splitAloneTiles(int tiles, MemorySegment out, long outOff, MemorySegment src, long srcOff, boolean fused,
+                                     dev.panamacnn.runtime.Parallel.Body part) {
+            aloneRows = tiles;
+            aloneParts = Math.min(ex.pool().threads(), tiles / Gemm.MR);
+            aloneOut = out;
+            aloneOutOff = outOff;
+            aloneSrc = src;
+            aloneSrcOff = srcOff;
+            aloneFused = fused;
+            ex.pool().forEachPinned(aloneParts, part);
+        }
 
         /** As {@link #aloneTilesPart}, for F(4x4, 5x5). */
         private final dev.panamacnn.runtime.Parallel.Body alone4TilesPart = (p, wk) -> {
