@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # panama-cnn against the strongest engines here, on the same machine, same data, same network, in one run:
-#   benchmarks/compare.sh [REPEATS=3] [STEPS=150] [THREADS=2] [MODEL_JSON]
+#   benchmarks/compare.sh [REPEATS=3] [STEPS=468] [THREADS=2] [MODEL_JSON]
+# STEPS=468 times a whole epoch (60,000 images in full batches of 128) after 30 warm-up steps, for every engine:
+# a shorter window still holds the JIT's late compilations (150 steps measured ~10% slower than 1,000; see
+# docs/performance.md, "How long compare.sh times").
 # - training and inference: PyTorch (benchmarks/pytorch/bench.py) and TensorFlow through TensorFlow Java 1.1.0 (graph
 #   mode; TfCompare, Maven profile "tensorflow", a module of its own so the tests never fetch its 160 MB native jar).
 #   TfCompare starts from our initial weights and must match our losses, then our trained weights' predictions,
@@ -23,7 +26,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/bin/java-env.sh"
-REPEATS=${1:-3}; STEPS=${2:-150}; THREADS=${3:-2}; MODEL=${4:-}
+REPEATS=${1:-3}; STEPS=${2:-468}; THREADS=${3:-2}; MODEL=${4:-}
 DATA=${PANAMA_CNN_DATA:-$HOME/.cache/panama-cnn}/mnist
 [ -f "$DATA/train-images-idx3-ubyte" ] || [ -f "$DATA/train-images-idx3-ubyte.gz" ] || "$ROOT/bin/panama-cnn" show --index 0 --out /dev/null >/dev/null
 cd "$ROOT"
@@ -87,7 +90,7 @@ if f:
     print(f"TensorFlow: {f[0]['impl']}, {f[0]['threads']} intra-op threads, {f[0]['inter_op_threads']} inter-op thread(s);"
           f" it matched our losses within {max(r['loss_diff'] for r in f):.1e} over 30 steps from our initial weights,"
           f" and our trained weights' predictions within {max(r['max_abs_diff'] for r in f):.1e}")
-    print("panama-cnn: the default (-Dpanamacnn.winograd=on: the second convolution's forward pass and input gradient as F(4x4, 5x5), its kernel gradient as F(5x5, 2x2));"
+    print("panama-cnn: the default (-Dpanamacnn.winograd=on: the second convolution's forward pass and input gradient as F(4x4, 5x5), its kernel gradient as F(5x5, 4x4));"
           " 'exact': -Dpanamacnn.winograd=predict (training on the direct path); both columns infer with Winograd F(4x4, 5x5)")
     print("| metric | panama-cnn (median) | panama-cnn, exact (median) | PyTorch (median) | TensorFlow (median) | panama-cnn / PyTorch | panama-cnn / TensorFlow | exact / TensorFlow |")
     print("|---|---|---|---|---|---|---|---|")
