@@ -31,7 +31,8 @@ public final class Fingerprint {
         Mnist data = Mnist.load(dir, false, w -> {});
         Dataset train = data.train().take(2560), test = data.test().take(500);
         System.out.println("-Dpanamacnn.winograd=" + dev.panamacnn.runtime.Flags.winograd() + " (on: training and predictions on Winograd, the default; predict: training on the direct path; off: both direct)"
-                + " -Dpanamacnn.winograd4=" + dev.panamacnn.runtime.Flags.winograd4() + " (true, the default: the forward pass, and in training the input gradient, on F(4x4, 5x5) where it applies)");
+                + " -Dpanamacnn.winograd4=" + dev.panamacnn.runtime.Flags.winograd4() + " (true, the default: the forward pass, and in training the input gradient, on F(4x4, 5x5) where it applies)"
+                + " -Dpanamacnn.winograd4.kernelGradient=" + dev.panamacnn.runtime.Flags.winograd4KernelGradient() + " (true, the default: training's kernel gradient there as F(5x5, 4x4); false: F(5x5, 2x2))");
         for (String opt : new String[] {"adam", "sgd"}) {
             for (int threads : new int[] {1, 2}) {
                 try (Sequential model = Models.kerasMnistTutorial().seed(42).threads(threads)) {

@@ -184,6 +184,8 @@ public final class Conv2D extends Layer {
          * their total ({@link #winoSums}) into the gradient once per step.
          */
         private boolean winoSlots;
+        /** As {@link #winoSlots}, for F(5x5, 4x4) on {@link #wino4} ({@code -Dpanamacnn.winograd4.kernelGradient}): 64 sums. */
+        private boolean wino4Slots;
         private long slot;
         private MemorySegment winoSums;
         /**
@@ -257,15 +259,17 @@ public final class Conv2D extends Layer {
                 for (int i = 0; i < workers; i++) padDOut[i] = Tensor.allocateFloats(arena, (long) chunkSamples * (oh + 8) * (ow + 8) * filters);   // borders stay zero
             }
             wino4 = null;
+            wino4Slots = false;
             if (!direct && !mode.equals("off") && Flags.winograd4() && Winograd4.applies(kh, kw, sh, sw, oh, ow, c, filters)) {
-                wino4 = new Winograd4.Plan(arena, c, filters, oh, ow, workers);
+                wino4Slots = wino != null && winoTraining && Flags.winograd4KernelGradient() && Winograd4.Plan.gradientApplies(c, filters);
+                wino4 = new Winograd4.Plan(arena, c, filters, oh, ow, workers, wino4Slots);
                 wino4Version = -1;
             }
-            // a group's Winograd kernel gradient is kept as its 36 untransformed sums; the step transforms their total once
-            winoSlots = wino != null && winoTraining && wino.gradientApplies();
-            slot = winoSlots ? wino.sumsSize() + (useBias ? filters : 0) : per;
+            // a group's Winograd kernel gradient is kept as its 36 (or 64) untransformed sums; the step transforms their total once
+            winoSlots = !wino4Slots && wino != null && winoTraining && wino.gradientApplies();
+            slot = wino4Slots ? wino4.sumsSize() + (useBias ? filters : 0) : winoSlots ? wino.sumsSize() + (useBias ? filters : 0) : per;
             partials = Tensor.allocateFloats(arena, (long) groups(batch) * slot);
-            winoSums = winoSlots ? Tensor.allocateFloats(arena, slot) : null;
+            winoSums = winoSlots || wino4Slots ? Tensor.allocateFloats(arena, slot) : null;
             if (direct) {
                 image = new float[workers][h * w];
                 dOutPanel = new MemorySegment[workers];
@@ -587,15 +591,19 @@ public final class Conv2D extends Layer {
             }
             // in training, winoSlots means the Winograd kernel gradient (winograd(st) holds whenever winoTraining)
             boolean first = true;
-            long biasAt = pw + (winoSlots ? wino.sumsSize() : (long) k * filters);
-            for (int s = groupStart(g, groups, n); s < s1; s += chunkSamples) {
+            long biasAt = pw + (wino4Slots ? wino4.sumsSize() : winoSlots ? wino.sumsSize() : (long) k * filters);
+            int s0 = groupStart(g, groups, n);
+            for (int s = s0; s < s1; s += chunkSamples) {
                 int cnt = Math.min(chunkSamples, s1 - s), rows = cnt * oh * ow;
                 long o = s * outSize;
                 if (!preActivation) activationGradient(out, dOut, o, rows);
                 MemorySegment src = in;
                 long srcOff = s * inSize;
                 if (padded) { padInto(in, s, cnt, padIn[wk]); src = padIn[wk]; srcOff = 0; }
-                if (winoSlots) wino.kernelGradient(src, srcOff, cnt, h, w, dOut, o, partials, pw, !first, wk, gs);
+                if (wino4Slots) {
+                    // unpadded, the group's tiles go in one call after this loop (a chunk of 4 samples has 16 tiles, half a block)
+                    if (padded) wino4.kernelGradient(src, srcOff, cnt, h, w, dOut, o, partials, pw, !first, wk);
+                } else if (winoSlots) wino.kernelGradient(src, srcOff, cnt, h, w, dOut, o, partials, pw, !first, wk, gs);
                 else Gemm.gemm(true, k, filters, rows, receptive[wk].at(src, srcOff), dOut, o, filters, !first, partials, pw, filters, gs);
                 if (useBias) {
                     if (first) Vec.zero(partials, biasAt, filters);
@@ -635,13 +643,17 @@ public final class Conv2D extends Layer {
                 }
                 first = false;
             }
+            // every chunk's pre-activation gradient is in dOut by now
+            if (wino4Slots && !padded && s1 > s0) wino4.kernelGradient(in, s0 * inSize, s1 - s0, h, w, dOut, s0 * outSize, partials, pw, false, wk);
         }
 
         @Override public void afterBackward(Step st) {
-            if (winoSlots) {
+            if (winoSlots || wino4Slots) {
                 reducePartials(ex, partials, groups(st.n()), slot, winoSums, 0);
-                wino.finishKernelGradient(winoSums, 0, grads, paramOffset);
-                if (useBias) MemorySegment.copy(winoSums, wino.sumsSize() * 4, grads, (paramOffset + (long) k * filters) * 4, (long) filters * 4);
+                if (wino4Slots) wino4.finishKernelGradient(winoSums, 0, grads, paramOffset);
+                else wino.finishKernelGradient(winoSums, 0, grads, paramOffset);
+                long sums = wino4Slots ? wino4.sumsSize() : wino.sumsSize();
+                if (useBias) MemorySegment.copy(winoSums, sums * 4, grads, (paramOffset + (long) k * filters) * 4, (long) filters * 4);
                 return;
             }
             reducePartials(ex, partials, groups(st.n()), per, grads, paramOffset);

@@ -28,7 +28,8 @@ import static dev.panamacnn.ops.Gemm.S;
  * (solved exactly from the correlation identity; {@code WinogradTest} checks it against the direct sum). The
  * transforms scale values by up to 25 (input) and round 1/6 and 1/24 (kernel), so outputs differ from the direct
  * sum's by a few units in the last place of the largest terms; the tests bound it. Training's kernel gradient uses
- * it by default (the tutorial's test accuracy stays within seed noise), and the forward pass where
+ * it where {@link Winograd4}'s F(5x5, 4x4) does not apply or is turned off
+ * ({@code -Dpanamacnn.winograd4.kernelGradient=false}; the tutorial's test accuracy stays within seed noise on both), and the forward pass where
  * {@link Winograd4}'s F(4x4, 5x5) does not apply (output sides not multiples of 4) or is turned off
  * ({@code -Dpanamacnn.winograd4=false}); {@code -Dpanamacnn.winograd=predict} keeps
  * training on the exact direct path and {@code off} keeps everything there (see

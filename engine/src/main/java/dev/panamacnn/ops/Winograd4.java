@@ -10,7 +10,7 @@ import static dev.panamacnn.ops.Gemm.NO;
 import static dev.panamacnn.ops.Gemm.S;
 
 /**
- * A 5 x 5, stride-1 convolution forward as Winograd's F(4x4, 5x5), for inference: each 8 x 8 input tile gives a
+ * A 5 x 5, stride-1 convolution forward as Winograd's F(4x4, 5x5): each 8 x 8 input tile gives a
  * 4 x 4 output tile with 64 multiplications per (input channel, filter) pair instead of 400, 6.25x fewer multiply-adds
  * than the direct product and 2.25x fewer than {@link Winograd}'s F(2x2, 5x5). The work is 64 GEMMs
  * ({@code tiles x C} by {@code C x F}), one per position of the transformed tile, on {@link Gemm}'s micro-kernel.
@@ -31,8 +31,9 @@ import static dev.panamacnn.ops.Gemm.S;
  * rounding error than F(2x2, 5x5)'s: up to ~8e-7 of the sum of the absolute terms on random data ({@code Winograd4Test}
  * bounds it at 5e-6), and 3-5e-6 on the tutorial's output probabilities (docs/performance.md). {@code Conv2D} runs its forward pass on it in inference and in
  * Winograd training, and training's input gradient as the same transform over the zero-bordered output gradient
- * and the turned kernel ({@code -Dpanamacnn.winograd4}, see {@link dev.panamacnn.runtime.Flags#winograd4()}); the
- * kernel gradient stays on {@link Winograd}'s F(5x5, 2x2).
+ * and the turned kernel ({@code -Dpanamacnn.winograd4}, see {@link dev.panamacnn.runtime.Flags#winograd4()}), and the
+ * kernel gradient as F(5x5, 4x4) over the same input tiles ({@link Plan#kernelGradient};
+ * {@code -Dpanamacnn.winograd4.kernelGradient=false} keeps it on {@link Winograd}'s F(5x5, 2x2)).
  *
  * <p>Vectors run along the channels (input transform) and the filters (output transform). Every output depends only
  * on its own tile and a GEMM row's bits do not depend on the rows beside it, so results depend only on the data,
@@ -95,10 +96,29 @@ public final class Winograd4 {
         final float[][] v, tmp;
         final MemorySegment[] m;
         private final float[] kernelTmp = new float[8 * 5 * L];
+        /** The forward's V: position q of a tile's vector at {@code q V_PLANE} from its row. */
+        private static final int[] FORWARD_POSITIONS = new int[POS];
+        static {
+            for (int q = 0; q < POS; q++) FORWARD_POSITIONS[q] = q * V_PLANE;
+        }
+        /** For {@link #kernelGradient} (null when not planned for it): per worker, one block of tiles' V and U; where position q's V column starts in a block. */
+        final float[][] gradV;
+        final MemorySegment[] gradU;
+        private final int[] gradPositions;
+        private final float[] finishTmp = new float[8 * 5 * L];
 
-        /** For a {@code c -> f} convolution with output {@code oh x ow}, on {@code workers} threads. */
+        /** For a {@code c -> f} convolution with output {@code oh x ow}, on {@code workers} threads: the forward pass only. */
         public Plan(Arena arena, int c, int f, int oh, int ow, int workers) {
+            this(arena, c, f, oh, ow, workers, false);
+        }
+
+        /**
+         * As {@link #Plan(Arena, int, int, int, int, int)}, with the workspace of {@link #kernelGradient} too when
+         * {@code kernelGradient} (which then must {@link #gradientApplies apply}).
+         */
+        public Plan(Arena arena, int c, int f, int oh, int ow, int workers, boolean kernelGradient) {
             if (!applies(5, 5, 1, 1, oh, ow, c, f)) throw new IllegalArgumentException("F(4x4, 5x5) does not apply: C=" + c + " F=" + f + " output " + oh + "x" + ow);
+            if (kernelGradient && !gradientApplies(c, f)) throw new IllegalArgumentException("the F(5x5, 4x4) kernel gradient needs C <= " + Gemm.MC + ", C % " + Gemm.MR + " == 0: C=" + c);
             this.c = c; this.f = f; this.oh = oh; this.ow = ow;
             tilesY = oh / 4; tilesX = ow / 4;
             kernel64 = dev.panamacnn.tensor.Tensor.allocateFloats(arena, (long) POS * c * f);
@@ -111,6 +131,18 @@ public final class Winograd4 {
             for (int i = 0; i < workers; i++) {
                 v[i] = new float[POS * V_PLANE];
                 m[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * ((long) GROUP * Gemm.MR * f + PLANE_PAD));
+            }
+            if (kernelGradient) {
+                int perBlock = Gemm.MC / c;
+                gradPositions = new int[POS];
+                for (int q = 0; q < POS; q++) gradPositions[q] = (q / perBlock) * vBlock() + (q % perBlock) * c;
+                gradV = new float[workers][(POS + perBlock - 1) / perBlock * vBlock()];
+                gradU = new MemorySegment[workers];
+                for (int i = 0; i < workers; i++) gradU[i] = dev.panamacnn.tensor.Tensor.allocateFloats(arena, POS * uPosition());
+            } else {
+                gradPositions = null;
+                gradV = null;
+                gradU = null;
             }
         }
 
@@ -231,7 +263,7 @@ public final class Winograd4 {
                 long first = inOff + (long) s * h * w * c + (4L * ty) * line + (4L * tx0) * px;
                 for (int ci = 0; ci < c; ci += L) {
                     columnPass(in, first + ci, line, px, cols, tw, t);
-                    for (int k = 0; k < n; k++) rowPass(t, 4 * k, tw, va, (tt - t0 + k) * Gemm.KC + ci);
+                    for (int k = 0; k < n; k++) rowPass(t, 4 * k, tw, va, (tt - t0 + k) * Gemm.KC + ci, FORWARD_POSITIONS);
                 }
                 tt += n;
             }
@@ -265,27 +297,30 @@ public final class Winograd4 {
             }
         }
 
-        /** One tile's row pass over columns {@code [x0, x0 + 8)} of {@link #columnPass}'s {@code t}: position q to float {@code o + q V_PLANE} of {@code va}. */
-        private static void rowPass(float[] t, int x0, int w, float[] va, int o) {
-            for (int i = 0; i < 8; i++, o += 8 * V_PLANE) {
-                int r = (i * w + x0) * L;
+        /**
+         * One tile's row pass over columns {@code [x0, x0 + 8)} of {@link #columnPass}'s {@code t}: position q to float
+         * {@code base + at[q]} of {@code va} (the forward's planes, or the kernel gradient's A columns).
+         */
+        private static void rowPass(float[] t, int x0, int w, float[] va, int base, int[] at) {
+            for (int i = 0; i < 8; i++) {
+                int r = (i * w + x0) * L, q = 8 * i;
                 FloatVector d0 = FloatVector.fromArray(S, t, r), d1 = FloatVector.fromArray(S, t, r + L),
                         d2 = FloatVector.fromArray(S, t, r + 2 * L), d3 = FloatVector.fromArray(S, t, r + 3 * L),
                         d4 = FloatVector.fromArray(S, t, r + 4 * L), d5 = FloatVector.fromArray(S, t, r + 5 * L),
                         d6 = FloatVector.fromArray(S, t, r + 6 * L), d7 = FloatVector.fromArray(S, t, r + 7 * L);
-                d4.sub(d2).mul(5.25f).add(d0.sub(d6)).intoArray(va, o);
+                d4.sub(d2).mul(5.25f).add(d0.sub(d6)).intoArray(va, base + at[q]);
                 FloatVector a = d2.add(d6).sub(d4.mul(4.25f)), b = d1.add(d5).sub(d3.mul(4.25f));
-                a.add(b).intoArray(va, o + 1 * V_PLANE);
-                a.sub(b).intoArray(va, o + 2 * V_PLANE);
+                a.add(b).intoArray(va, base + at[q + 1]);
+                a.sub(b).intoArray(va, base + at[q + 2]);
                 a = d2.mul(0.25f).add(d6).sub(d4.mul(1.25f));
                 b = d1.mul(0.5f).add(d5.mul(2f)).sub(d3.mul(2.5f));
-                a.add(b).intoArray(va, o + 3 * V_PLANE);
-                a.sub(b).intoArray(va, o + 4 * V_PLANE);
+                a.add(b).intoArray(va, base + at[q + 3]);
+                a.sub(b).intoArray(va, base + at[q + 4]);
                 a = d2.mul(4f).add(d6).sub(d4.mul(5f));
                 b = d1.mul(2f).add(d5.mul(0.5f)).sub(d3.mul(2.5f));
-                a.add(b).intoArray(va, o + 5 * V_PLANE);
-                a.sub(b).intoArray(va, o + 6 * V_PLANE);
-                d3.sub(d5).mul(5.25f).add(d7.sub(d1)).intoArray(va, o + 7 * V_PLANE);
+                a.add(b).intoArray(va, base + at[q + 5]);
+                a.sub(b).intoArray(va, base + at[q + 6]);
+                d3.sub(d5).mul(5.25f).add(d7.sub(d1)).intoArray(va, base + at[q + 7]);
             }
         }
 
@@ -338,6 +373,166 @@ public final class Winograd4 {
             }
         }
 
+
+        /** Whether {@link #kernelGradient} can run for {@code c -> f}: besides {@link #applies}, the channels fit one A block of the micro-kernel ({@code C <= MC}, {@code C % MR == 0}). */
+        public static boolean gradientApplies(int c, int f) { return c <= Gemm.MC && c % Gemm.MR == 0 && f % Gemm.NR == 0; }
+
+        /** Tiles per block of {@link #kernelGradient}. */
+        public static final int GRAD_TILES = 32;
+
+        /** Floats from one group of positions' V columns to the next's, and from one position's U panels to the next's (off a power of two, as in {@link Winograd}). */
+        private int vBlock() { return GRAD_TILES * Gemm.MC + PLANE_PAD; }
+        private long uPosition() { return (long) (f / Gemm.NR) * GRAD_TILES * Gemm.NR + PLANE_PAD; }
+
+        /** Floats of the 64 sums of {@link #kernelGradient}: {@code 64 x C x F}, position p's {@code C x F} at {@code p C F}. */
+        public long sumsSize() { return (long) POS * c * f; }
+
+        /**
+         * The kernel gradient as F(5x5, 4x4), the forward algorithm transposed: the 5 x 5 kernel gradient of a tile is the
+         * correlation of its 8 x 8 input with its 4 x 4 output gradient, so with {@code V = Bᵀ d B} (the forward's
+         * input transform of the same tiles) and {@code U = A dy Aᵀ}, {@code dW = Gᵀ [Σ over tiles of V ⊙ U] G}; over the
+         * channel pairs the sums are 64 products {@code (C x tiles) by (tiles x F)}: 256 multiply-adds per (channel,
+         * filter) pair and tile of 16 outputs, against F(5x5, 2x2)'s 4 x 36 = 576 and the direct sum's 400. This adds the
+         * {@code cnt} samples at float {@code inOff} of {@code in} ({@code h x w x c} each, valid padding), with their
+         * pre-activation gradients at float {@code dOutOff} of {@code dOut} ({@code oh x ow x f} each), to the sums
+         * ({@link #sumsSize} floats) at float {@code sumsOff} of {@code sums}, which it first clears unless
+         * {@code accumulate}; {@code wk} picks the worker's scratch. Linear: sums of several calls, added in a fixed
+         * order and turned into the gradient once by {@link #finishKernelGradient}, give the gradient of all their tiles.
+         *
+         * <p>Tiles go in blocks of {@link #GRAD_TILES}, V and U written straight in the layouts {@link Gemm#kernelColumnsA}
+         * reads, as in {@link Winograd.Plan#kernelGradient}. Sums run in tile order: the result depends only on the
+         * samples and how they are chunked, never on the thread count.
+         */
+        public void kernelGradient(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment dOut, long dOutOff,
+                                   MemorySegment sums, long sumsOff, boolean accumulate, int wk) {
+            if (gradV == null) throw new IllegalStateException("this F(4x4, 5x5) plan was made without the kernel gradient's workspace");
+            int tiles = cnt * tilesY * tilesX, panels = f / Gemm.NR;
+            float[] va = gradV[wk], t = tmp[wk];
+            MemorySegment ub = gradU[wk];
+            for (int t0 = 0; t0 < tiles; t0 += GRAD_TILES) {
+                int tb = Math.min(GRAD_TILES, tiles - t0);
+                boolean acc = accumulate || t0 > 0;
+                transformInputBlock(in, inOff, h, w, t0, tb, va, t);
+                transformGradientBlock(dOut, dOutOff, t0, tb, ub, t);
+                for (int p = 0; p < POS; p++) {
+                    int aBase = gradPositions[p];
+                    for (int j = 0; j < panels; j++) {
+                        long bByte = (p * uPosition() + (long) j * GRAD_TILES * Gemm.NR) * 4;
+                        for (int ci = 0; ci < c; ci += Gemm.MR) {
+                            Gemm.kernelColumnsA(va, aBase + ci, ub, bByte, tb, sums, (sumsOff + ((long) p * c + ci) * f + (long) j * Gemm.NR) * 4, (long) f * 4, acc);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** V of tiles {@code [t0, t0 + tb)} for the kernel gradient: position p, channel ci of tile t at {@code gradPositions[p] + (t - t0) MC + ci}. */
+        private void transformInputBlock(MemorySegment in, long inOff, int h, int w, int t0, int tb, float[] va, float[] t) {
+            long px = c, line = (long) w * c;
+            int perSample = tilesY * tilesX, tw = ow + 4;
+            for (int tt = t0; tt < t0 + tb; ) {
+                int s = tt / perSample, rem = tt - s * perSample, ty = rem / tilesX, tx0 = rem - ty * tilesX;
+                int n = Math.min(tilesX - tx0, t0 + tb - tt), cols = 4 * n + 4;
+                long first = inOff + (long) s * h * w * c + (4L * ty) * line + (4L * tx0) * px;
+                for (int ci = 0; ci < c; ci += L) {
+                    columnPass(in, first + ci, line, px, cols, tw, t);
+                    for (int k = 0; k < n; k++) rowPass(t, 4 * k, tw, va, (tt - t0 + k) * Gemm.MC + ci, gradPositions);
+                }
+                tt += n;
+            }
+        }
+
+        /**
+         * U = A dy Aᵀ of tiles {@code [t0, t0 + tb)} (each 4 x 4 block of the output gradient): position p, filter fo of
+         * tile t at float {@code p uPosition + ((fo / NR) GRAD_TILES + t - t0) NR + fo % NR} of {@code ub}. Row a of A
+         * is {@code (1, 1, 1, 1, 1, 1, 1, 0)} times the a-th powers of the points: the combinations below, the columns'
+         * into {@code s} first ({@code s[a][j]}), then the rows'.
+         */
+        private void transformGradientBlock(MemorySegment dOut, long dOutOff, int t0, int tb, MemorySegment ub, float[] s) {
+            long outSample = (long) oh * ow * f, line = (long) ow * f;
+            int perSample = tilesY * tilesX;
+            long pb = uPosition() * 4;   // bytes from one position's panels to the next's
+            for (int tt = t0; tt < t0 + tb; tt++) {
+                int smp = tt / perSample, rem = tt - smp * perSample, ty = rem / tilesX, tx = rem - ty * tilesX;
+                long y0 = dOutOff + smp * outSample + (4L * ty) * line + 4L * tx * f;
+                for (int fo = 0; fo < f; fo += L) {
+                    // column pass: s[a][j] = sum_i A[a][i] dy[i][j]
+                    for (int j = 0; j < 4; j++) {
+                        long o = y0 + (long) j * f + fo;
+                        FloatVector x0 = load(dOut, o), x1 = load(dOut, o + line), x2 = load(dOut, o + 2 * line), x3 = load(dOut, o + 3 * line);
+                        FloatVector e = x0.add(x2), d = x1.add(x3);
+                        x0.intoArray(s, j * L);
+                        e.add(d).intoArray(s, (4 + j) * L);
+                        e.sub(d).intoArray(s, (8 + j) * L);
+                        e = x0.add(x2.mul(4f));
+                        d = x1.mul(2f).add(x3.mul(8f));
+                        e.add(d).intoArray(s, (12 + j) * L);
+                        e.sub(d).intoArray(s, (16 + j) * L);
+                        e = x0.add(x2.mul(0.25f));
+                        d = x1.mul(0.5f).add(x3.mul(0.125f));
+                        e.add(d).intoArray(s, (20 + j) * L);
+                        e.sub(d).intoArray(s, (24 + j) * L);
+                        x3.intoArray(s, (28 + j) * L);
+                    }
+                    // row pass: u[a][b] = sum_j s[a][j] A[b][j]
+                    long o = (((long) (fo / Gemm.NR) * GRAD_TILES + (tt - t0)) * Gemm.NR + fo % Gemm.NR) * 4;
+                    for (int a = 0; a < 8; a++, o += 8 * pb) {
+                        FloatVector x0 = FloatVector.fromArray(S, s, (4 * a) * L), x1 = FloatVector.fromArray(S, s, (4 * a + 1) * L),
+                                x2 = FloatVector.fromArray(S, s, (4 * a + 2) * L), x3 = FloatVector.fromArray(S, s, (4 * a + 3) * L);
+                        FloatVector e = x0.add(x2), d = x1.add(x3);
+                        x0.intoMemorySegment(ub, o, NO);
+                        e.add(d).intoMemorySegment(ub, o + pb, NO);
+                        e.sub(d).intoMemorySegment(ub, o + 2 * pb, NO);
+                        e = x0.add(x2.mul(4f));
+                        d = x1.mul(2f).add(x3.mul(8f));
+                        e.add(d).intoMemorySegment(ub, o + 3 * pb, NO);
+                        e.sub(d).intoMemorySegment(ub, o + 4 * pb, NO);
+                        e = x0.add(x2.mul(0.25f));
+                        d = x1.mul(0.5f).add(x3.mul(0.125f));
+                        e.add(d).intoMemorySegment(ub, o + 5 * pb, NO);
+                        e.sub(d).intoMemorySegment(ub, o + 6 * pb, NO);
+                        x3.intoMemorySegment(ub, o + 7 * pb, NO);
+                    }
+                }
+            }
+        }
+
+        /**
+         * {@code dW = Gᵀ S G} of the sums at float {@code sumsOff} of {@code sums}, written (not added) in HWIO order
+         * ({@code 5 x 5 x c x f}) at float {@code off} of {@code dst}. One thread at a time (it has one scratch).
+         */
+        public void finishKernelGradient(MemorySegment sums, long sumsOff, MemorySegment dst, long off) {
+            float[] t = finishTmp;   // t[a][kx], 8 x 5 vectors
+            long cf = (long) c * f;
+            for (int ci = 0; ci < c; ci++) {
+                for (int fo = 0; fo < f; fo += L) {
+                    long o = sumsOff + (long) ci * f + fo;
+                    // t[a][kx] = sum_b S[a][b] G[b][kx]
+                    for (int a = 0; a < 8; a++) {
+                        long r = a * 8L * cf + o;
+                        FloatVector s0 = load(sums, r), s1 = load(sums, r + cf), s2 = load(sums, r + 2 * cf), s3 = load(sums, r + 3 * cf),
+                                s4 = load(sums, r + 4 * cf), s5 = load(sums, r + 5 * cf), s6 = load(sums, r + 6 * cf), s7 = load(sums, r + 7 * cf);
+                        for (int kx = 0; kx < 5; kx++) {
+                            s0.mul(GF[0][kx]).add(s1.mul(GF[1][kx])).add(s2.mul(GF[2][kx])).add(s3.mul(GF[3][kx]))
+                                    .add(s4.mul(GF[4][kx])).add(s5.mul(GF[5][kx])).add(s6.mul(GF[6][kx])).add(s7.mul(GF[7][kx]))
+                                    .intoArray(t, (a * 5 + kx) * L);
+                        }
+                    }
+                    // dW[ky][kx] = sum_a G[a][ky] t[a][kx]
+                    for (int kx = 0; kx < 5; kx++) {
+                        FloatVector t0 = FloatVector.fromArray(S, t, kx * L), t1 = FloatVector.fromArray(S, t, (5 + kx) * L),
+                                t2 = FloatVector.fromArray(S, t, (10 + kx) * L), t3 = FloatVector.fromArray(S, t, (15 + kx) * L),
+                                t4 = FloatVector.fromArray(S, t, (20 + kx) * L), t5 = FloatVector.fromArray(S, t, (25 + kx) * L),
+                                t6 = FloatVector.fromArray(S, t, (30 + kx) * L), t7 = FloatVector.fromArray(S, t, (35 + kx) * L);
+                        for (int ky = 0; ky < 5; ky++) {
+                            t0.mul(GF[0][ky]).add(t1.mul(GF[1][ky])).add(t2.mul(GF[2][ky])).add(t3.mul(GF[3][ky]))
+                                    .add(t4.mul(GF[4][ky])).add(t5.mul(GF[5][ky])).add(t6.mul(GF[6][ky])).add(t7.mul(GF[7][ky]))
+                                    .intoMemorySegment(dst, (off + (ky * 5L + kx) * cf + (long) ci * f + fo) * 4, NO);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private static FloatVector load(MemorySegment m, long floatOff) {

@@ -81,6 +81,18 @@ public final class Flags {
         return v.equals("true");
     }
 
+    /**
+     * {@code -Dpanamacnn.winograd4.kernelGradient=false}: training's kernel gradient of a layer on F(4x4, 5x5) stays
+     * on {@link dev.panamacnn.ops.Winograd}'s F(5x5, 2x2) instead of {@link dev.panamacnn.ops.Winograd4}'s F(5x5, 4x4)
+     * (2.25x fewer multiply-adds, a larger rounding error; the bits training had before it). Only where
+     * {@link #winograd()} is {@code on} and {@link #winograd4()} holds. Read each time a layer allocates its workspace.
+     */
+    public static boolean winograd4KernelGradient() {
+        String v = System.getProperty("panamacnn.winograd4.kernelGradient", "true");
+        if (!v.equals("true") && !v.equals("false")) throw new IllegalArgumentException("-Dpanamacnn.winograd4.kernelGradient: true or false, got '" + v + "'");
+        return v.equals("true");
+    }
+
     /** {@code $PANAMA_CNN_DATA}: where MNIST and checkpoints go (default {@code ~/.cache/panama-cnn}). */
     public static Path dataHome() {
         String env = System.getenv("PANAMA_CNN_DATA");

@@ -118,6 +118,65 @@ class Winograd4Test {
     }
 
     /**
+     * The F(5x5, 4x4) kernel gradient against {@link Reference#conv2dBackward} on random shapes (within a bound scaled
+     * by the sum of the absolute terms): one call over three samples, the same samples in two chunks accumulated on the
+     * other worker, stale sums cleared, blocks of {@link Winograd4.Plan#GRAD_TILES} cut inside a tile row.
+     */
+    @Test void kernelGradientMatchesTheDirectSumOnRandomShapes() {
+        assumeTrue(Gemm.vectorized());
+        int l = Gemm.L, nr = Gemm.NR;
+        Rng r = new Rng(9);
+        // {h, w, c, f}: the tutorial's second convolution, one tile, wide rows that a block boundary cuts (3 x 2 x 6 tiles),
+        // three channel vectors (two positions per A block), many tiles per sample
+        int[][] shapes = {{12, 12, 2 * l, 2 * nr}, {8, 8, l, nr}, {12, 28, l, nr}, {16, 12, 3 * l, nr}, {24, 24, l, 2 * nr}};
+        assertTrue(3 * 2 * 6 > Winograd4.Plan.GRAD_TILES && (2 * 6) % 8 != 0);
+        for (int[] sh : shapes) {
+            int h = sh[0], w = sh[1], c = sh[2], f = sh[3], oh = h - 4, ow = w - 4, cnt = 3;
+            assertTrue(Winograd4.Plan.gradientApplies(c, f));
+            try (Arena arena = Arena.ofConfined()) {
+                float[] x = random(r, cnt * h * w * c, 1), dy = random(r, cnt * oh * ow * f, 0.1f), zeros = new float[25 * c * f];
+                float[] want = Reference.conv2dBackward(x, cnt, h, w, c, zeros, 5, 5, f, 1, 1, dy)[1];
+                float[] absX = x.clone(), absDy = dy.clone();
+                for (int i = 0; i < absX.length; i++) absX[i] = Math.abs(absX[i]);
+                for (int i = 0; i < absDy.length; i++) absDy[i] = Math.abs(absDy[i]);
+                float[] scale = Reference.conv2dBackward(absX, cnt, h, w, c, zeros, 5, 5, f, 1, 1, absDy)[1];
+                MemorySegment in = Tensor.allocateFloats(arena, 3 + x.length), dOut = Tensor.allocateFloats(arena, 5 + dy.length);
+                MemorySegment.copy(x, 0, in, ValueLayout.JAVA_FLOAT, 3L * 4, x.length);
+                MemorySegment.copy(dy, 0, dOut, ValueLayout.JAVA_FLOAT, 5L * 4, dy.length);
+                Winograd4.Plan plan = new Winograd4.Plan(arena, c, f, oh, ow, 2, true);
+                MemorySegment dk = Tensor.allocateFloats(arena, 2 + want.length), dkSplit = Tensor.allocateFloats(arena, want.length);
+                dk.fill((byte) 0x7f);   // written, not added: whatever was there must not show
+                MemorySegment sums = Tensor.allocateFloats(arena, 7 + plan.sumsSize()), sumsSplit = Tensor.allocateFloats(arena, plan.sumsSize());
+                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, sums, 7, true, 1);    // stale sums from an earlier call...
+                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, sums, 7, false, 1);   // ...cleared when not accumulating
+                plan.finishKernelGradient(sums, 7, dk, 2);
+                long sampleIn = (long) h * w * c, sampleOut = (long) oh * ow * f;
+                plan.kernelGradient(in, 3, 1, h, w, dOut, 5, sumsSplit, 0, false, 0);
+                plan.kernelGradient(in, 3 + sampleIn, 2, h, w, dOut, 5 + sampleOut, sumsSplit, 0, true, 0);
+                plan.finishKernelGradient(sumsSplit, 0, dkSplit, 0);
+                float[] got = dk.asSlice(8).toArray(ValueLayout.JAVA_FLOAT), split = dkSplit.toArray(ValueLayout.JAVA_FLOAT);
+                double worst = 0, worstSplit = 0;
+                for (int i = 0; i < want.length; i++) {
+                    worst = Math.max(worst, Math.abs(got[i] - want[i]) / (scale[i] + 1e-6));
+                    worstSplit = Math.max(worstSplit, Math.abs(split[i] - want[i]) / (scale[i] + 1e-6));
+                }
+                String at = "h=" + h + " w=" + w + " c=" + c + " f=" + f;
+                // V = Bᵀ d B and U = A dy Aᵀ each scale by up to 15 x 15 and G rounds 2/9, 1/90...: 0.7-3.1e-6 of the term sum
+                // measured (F(5x5, 2x2)'s test: 3-5e-6)
+                assertTrue(worst < 1e-5, at + ": worst error " + worst + " of the term sum");
+                assertTrue(worstSplit < 1e-5, at + ", two chunks: worst error " + worstSplit + " of the term sum");
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            assertFalse(Winograd4.Plan.gradientApplies(Gemm.MC + l, nr), "more channels than one A block");
+            assertThrows(IllegalArgumentException.class, () -> new Winograd4.Plan(arena, Gemm.MC + l, nr, 8, 8, 1, true));
+            Winograd4.Plan forwardOnly = new Winograd4.Plan(arena, l, nr, 8, 8, 1);
+            MemorySegment any = Tensor.allocateFloats(arena, 64L * l * nr);
+            assertThrows(IllegalStateException.class, () -> forwardOnly.kernelGradient(any, 0, 1, 12, 12, any, 0, any, 0, false, 0));
+        }
+    }
+
+    /**
      * Every split of the tiles, on any worker's buffers, gives the bits of one call: a lone sample's four tiles (the
      * 4-row kernel), blocks cut mid-group, and a block of 1-3 tiles at the end.
      */
@@ -209,7 +268,9 @@ class Winograd4Test {
             int[] threads = {2, 2, 1};
             for (int i = 0; i < 3; i++) {
                 int t = threads[i];
-                g[i] = WinogradTest.withProperty("panamacnn.winograd4", flags[i], () -> {
+                // the kernel gradient on F(5x5, 2x2) in both runs: this test is about the input gradient (the kernel
+                // gradient's own test is trainingsKernelGradientMatchesFTwoByTwo)
+                g[i] = WinogradTest.withProperty("panamacnn.winograd4", flags[i], () -> WinogradTest.withProperty("panamacnn.winograd4.kernelGradient", "false", () -> {
                     // 20 x 20 -> 16 x 16 x NR -> 8 x 8 x NR -> 4 x 4 x NR: the second convolution's input gradient is 8 x 8 x NR
                     try (Sequential m = new Sequential(
                             new Conv2D(Gemm.NR, 5, 5, Activation.RELU, Shape.of(20, 20, 1)), new MaxPool2D(2, 2),
@@ -220,7 +281,7 @@ class Winograd4Test {
                         m.trainOnBatch(x, y);
                         return m.gradients().toArray(ValueLayout.JAVA_FLOAT);
                     }
-                });
+                }));
             }
             assertArrayEquals(g[0], g[2], 0f, pad + ": 2 threads vs 1");
             double max = 0;
@@ -233,6 +294,54 @@ class Winograd4Test {
                 if (i < firstConv) differs |= g[0][i] != g[1][i];
             }
             assertTrue(differs, pad + ": the first convolution's gradient went through the F(4x4, 5x5) input gradient");
+        }
+    }
+
+    /**
+     * Training's kernel gradient on F(5x5, 4x4) against F(5x5, 2x2) ({@code -Dpanamacnn.winograd4.kernelGradient=false})
+     * in a model, after one step from the same weights: 21 samples in 16 groups (valid: 12 x 12 -> 8 x 8, one call per
+     * group; same: the 8 x 8 image zero-bordered to 12 x 12, one call per chunk), the bias riding in the same partials;
+     * 2 threads and 1 give the same bits.
+     */
+    @Test void trainingsKernelGradientMatchesFTwoByTwo() {
+        assumeTrue(Gemm.vectorized());
+        for (dev.panamacnn.nn.Padding pad : dev.panamacnn.nn.Padding.values()) {
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+                int side = pad == dev.panamacnn.nn.Padding.VALID ? 28 : 20;
+                Rng r = new Rng(15);
+                Tensor x = Tensor.allocate(arena, Shape.of(21, side, side, 1)), y = Tensor.allocate(arena, Shape.of(21, 7));
+                for (int i = 0; i < x.size(); i++) x.set(i, r.nextFloat());
+                for (int i = 0; i < 21; i++) y.set(i * 7L + r.nextInt(7), 1f);
+                float[][] g = new float[3][];
+                String[] flags = {"true", "false", "true"};
+                int[] threads = {2, 2, 1};
+                for (int i = 0; i < 3; i++) {
+                    int t = threads[i];
+                    g[i] = WinogradTest.withProperty("panamacnn.winograd4.kernelGradient", flags[i], () -> {
+                        // valid: 28 -> 24 -> 12 -> 8 (x 2 NR); same: 20 -> 16 -> 8 -> 8
+                        try (Sequential m = new Sequential(
+                                new Conv2D(Gemm.NR, 5, 5, Activation.RELU, Shape.of(side, side, 1)), new MaxPool2D(2, 2),
+                                new Conv2D(2 * Gemm.NR, 5, 5, Activation.RELU).padding(pad), new MaxPool2D(2, 2), new Flatten(),
+                                new Dense(7, Activation.SOFTMAX)).seed(5).threads(t)) {
+                            m.compile(new Adam(), Loss.CATEGORICAL_CROSSENTROPY, Metric.ACCURACY);
+                            m.trainOnBatch(x, y);
+                            return m.gradients().toArray(ValueLayout.JAVA_FLOAT);
+                        }
+                    });
+                }
+                assertArrayEquals(g[0], g[2], 0f, pad + ": 2 threads vs 1");
+                int firstConv = 25 * Gemm.NR + Gemm.NR, secondConv = 25 * Gemm.NR * 2 * Gemm.NR;
+                double max = 0;
+                for (int i = firstConv; i < firstConv + secondConv; i++) max = Math.max(max, Math.abs(g[1][i]));
+                assertTrue(max > 0, "the second convolution's gradient is not all zero");
+                boolean differs = false;
+                for (int i = firstConv; i < firstConv + secondConv; i++) {
+                    assertEquals(g[1][i], g[0][i], 1e-5 * max, pad + ": kernel gradient " + (i - firstConv) + ", F(5x5, 4x4) vs F(5x5, 2x2)");
+                    differs |= g[0][i] != g[1][i];
+                }
+                for (int i = firstConv + secondConv; i < g[0].length; i++) assertEquals(g[1][i], g[0][i], 0f, pad + ": gradient " + i + " past the kernel");
+                assertTrue(differs, pad + ": the kernel gradient went through F(5x5, 4x4)");
+            }
         }
     }
 
