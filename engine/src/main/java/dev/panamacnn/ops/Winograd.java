@@ -252,7 +252,7 @@ public final class Winograd {
                                    MemorySegment sums, long sumsOff, boolean accumulate, int wk, Gemm.Scratch gs) {
             if (cnt > maxSamples) throw new IllegalArgumentException("chunk of " + cnt + " samples, planned for " + maxSamples);
             if (!gradientApplies()) throw new IllegalStateException("Winograd kernel gradient for C=" + c + ", F=" + f);
-            int tiles = cnt * tilesY * tilesX, panels = f / Gemm.NR, perBlock = Gemm.MC / c;
+            int tiles = cnt * tilesY * tilesX, perBlock = Gemm.MC / c;
             float[] va = gradV[wk], t = tmp[wk];
             MemorySegment ub = gradU[wk];
             for (int t0 = 0; t0 < tiles; t0 += GRAD_TILES) {
@@ -260,15 +260,7 @@ public final class Winograd {
                 boolean acc = accumulate || t0 > 0;
                 transformInputBlock(in, inOff, h, w, t0, tb, va, t);
                 transformGradientBlock(dOut, dOutOff, t0, tb, ub);
-                for (int p = 0; p < POS; p++) {
-                    int aBase = (p / perBlock) * vBlock() + (p % perBlock) * c;
-                    for (int j = 0; j < panels; j++) {
-                        long bByte = (p * uPosition() + (long) j * GRAD_TILES * Gemm.NR) * 4;
-                        for (int ci = 0; ci < c; ci += Gemm.MR) {
-                            Gemm.kernelColumnsA(va, aBase + ci, ub, bByte, tb, sums, (sumsOff + ((long) p * c + ci) * f + (long) j * Gemm.NR) * 4, (long) f * 4, acc);
-                        }
-                    }
-                }
+                positionGemms(POS, perBlock, vBlock(), va, ub, uPosition(), tb, c, f, sums, sumsOff, acc);
             }
         }
 
@@ -282,6 +274,27 @@ public final class Winograd {
 
         /** Tiles per block of {@link #kernelGradient}. */
         public static final int GRAD_TILES = 32;
+
+        /**
+         * The kernel gradient's products for one block of {@code tb} tiles (of at most {@link #GRAD_TILES}), shared by
+         * F(5x5, 2x2) and {@link Winograd4}'s F(5x5, 4x4): for each of the {@code positions}, {@code sums[p] (+)= V_pᵀ U_p}
+         * on {@link Gemm#kernelColumnsA}. V holds {@code perBlock} positions' {@code c}-wide columns per {@code vBlock}
+         * floats, U each position's {@code f / NR} panels {@code uPosition} floats apart; sums are {@code positions x c x f}
+         * at float {@code sumsOff}, added to when {@code acc}, else written.
+         */
+        static void positionGemms(int positions, int perBlock, int vBlock, float[] va, MemorySegment ub, long uPosition, int tb,
+                                  int c, int f, MemorySegment sums, long sumsOff, boolean acc) {
+            int panels = f / Gemm.NR;
+            for (int p = 0; p < positions; p++) {
+                int aBase = (p / perBlock) * vBlock + (p % perBlock) * c;
+                for (int j = 0; j < panels; j++) {
+                    long bByte = (p * uPosition + (long) j * GRAD_TILES * Gemm.NR) * 4;
+                    for (int ci = 0; ci < c; ci += Gemm.MR) {
+                        Gemm.kernelColumnsA(va, aBase + ci, ub, bByte, tb, sums, (sumsOff + ((long) p * c + ci) * f + (long) j * Gemm.NR) * 4, (long) f * 4, acc);
+                    }
+                }
+            }
+        }
 
         /** V of tiles {@code [t0, t0 + tb)}: position p's column of tile t, channel ci, at {@code (p / q) vBlock + (t - t0) MC + (p % q) C + ci}, q = MC / C. */
         private void transformInputBlock(MemorySegment in, long inOff, int h, int w, int t0, int tb, float[] va, float[] t) {

@@ -378,7 +378,7 @@ public final class Winograd4 {
         public static boolean gradientApplies(int c, int f) { return c <= Gemm.MC && c % Gemm.MR == 0 && f % Gemm.NR == 0; }
 
         /** Tiles per block of {@link #kernelGradient}. */
-        public static final int GRAD_TILES = 32;
+        public static final int GRAD_TILES = Winograd.Plan.GRAD_TILES;   // the shared position GEMMs' U layout
 
         /** Floats from one group of positions' V columns to the next's, and from one position's U panels to the next's (off a power of two, as in {@link Winograd}). */
         private int vBlock() { return GRAD_TILES * Gemm.MC + PLANE_PAD; }
@@ -406,7 +406,7 @@ public final class Winograd4 {
         public void kernelGradient(MemorySegment in, long inOff, int cnt, int h, int w, MemorySegment dOut, long dOutOff,
                                    MemorySegment sums, long sumsOff, boolean accumulate, int wk) {
             if (gradV == null) throw new IllegalStateException("this F(4x4, 5x5) plan was made without the kernel gradient's workspace");
-            int tiles = cnt * tilesY * tilesX, panels = f / Gemm.NR;
+            int tiles = cnt * tilesY * tilesX;
             float[] va = gradV[wk], t = tmp[wk];
             MemorySegment ub = gradU[wk];
             for (int t0 = 0; t0 < tiles; t0 += GRAD_TILES) {
@@ -414,15 +414,7 @@ public final class Winograd4 {
                 boolean acc = accumulate || t0 > 0;
                 transformInputBlock(in, inOff, h, w, t0, tb, va, t);
                 transformGradientBlock(dOut, dOutOff, t0, tb, ub, t);
-                for (int p = 0; p < POS; p++) {
-                    int aBase = gradPositions[p];
-                    for (int j = 0; j < panels; j++) {
-                        long bByte = (p * uPosition() + (long) j * GRAD_TILES * Gemm.NR) * 4;
-                        for (int ci = 0; ci < c; ci += Gemm.MR) {
-                            Gemm.kernelColumnsA(va, aBase + ci, ub, bByte, tb, sums, (sumsOff + ((long) p * c + ci) * f + (long) j * Gemm.NR) * 4, (long) f * 4, acc);
-                        }
-                    }
-                }
+                Winograd.Plan.positionGemms(POS, Gemm.MC / c, vBlock(), va, ub, uPosition(), tb, c, f, sums, sumsOff, acc);
             }
         }
 
