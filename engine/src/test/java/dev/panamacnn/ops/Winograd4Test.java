@@ -69,9 +69,7 @@ class Winograd4Test {
     }
 
     private static float[] random(Rng r, int n, float scale) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (r.nextFloat() * 2 - 1) * scale;
-        return a;
+        return KernelGradientCheck.random(r, n, scale);
     }
 
     @Test void vectorPathMatchesTheDirectSumOnRandomShapes() {
@@ -131,41 +129,23 @@ class Winograd4Test {
         int[][] shapes = {{12, 12, 2 * l, 2 * nr}, {8, 8, l, nr}, {12, 28, l, nr}, {16, 12, 3 * l, nr}, {24, 24, l, 2 * nr}};
         assertTrue(3 * 2 * 6 > Winograd4.Plan.GRAD_TILES && (2 * 6) % 8 != 0);
         for (int[] sh : shapes) {
-            int h = sh[0], w = sh[1], c = sh[2], f = sh[3], oh = h - 4, ow = w - 4, cnt = 3;
+            int h = sh[0], w = sh[1], c = sh[2], f = sh[3];
             assertTrue(Winograd4.Plan.gradientApplies(c, f));
-            try (Arena arena = Arena.ofConfined()) {
-                float[] x = random(r, cnt * h * w * c, 1), dy = random(r, cnt * oh * ow * f, 0.1f), zeros = new float[25 * c * f];
-                float[] want = Reference.conv2dBackward(x, cnt, h, w, c, zeros, 5, 5, f, 1, 1, dy)[1];
-                float[] absX = x.clone(), absDy = dy.clone();
-                for (int i = 0; i < absX.length; i++) absX[i] = Math.abs(absX[i]);
-                for (int i = 0; i < absDy.length; i++) absDy[i] = Math.abs(absDy[i]);
-                float[] scale = Reference.conv2dBackward(absX, cnt, h, w, c, zeros, 5, 5, f, 1, 1, absDy)[1];
-                MemorySegment in = Tensor.allocateFloats(arena, 3 + x.length), dOut = Tensor.allocateFloats(arena, 5 + dy.length);
-                MemorySegment.copy(x, 0, in, ValueLayout.JAVA_FLOAT, 3L * 4, x.length);
-                MemorySegment.copy(dy, 0, dOut, ValueLayout.JAVA_FLOAT, 5L * 4, dy.length);
-                Winograd4.Plan plan = new Winograd4.Plan(arena, c, f, oh, ow, 2, true);
-                MemorySegment dk = Tensor.allocateFloats(arena, 2 + want.length), dkSplit = Tensor.allocateFloats(arena, want.length);
-                dk.fill((byte) 0x7f);   // written, not added: whatever was there must not show
-                MemorySegment sums = Tensor.allocateFloats(arena, 7 + plan.sumsSize()), sumsSplit = Tensor.allocateFloats(arena, plan.sumsSize());
-                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, sums, 7, true, 1);    // stale sums from an earlier call...
-                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, sums, 7, false, 1);   // ...cleared when not accumulating
-                plan.finishKernelGradient(sums, 7, dk, 2);
-                long sampleIn = (long) h * w * c, sampleOut = (long) oh * ow * f;
-                plan.kernelGradient(in, 3, 1, h, w, dOut, 5, sumsSplit, 0, false, 0);
-                plan.kernelGradient(in, 3 + sampleIn, 2, h, w, dOut, 5 + sampleOut, sumsSplit, 0, true, 0);
-                plan.finishKernelGradient(sumsSplit, 0, dkSplit, 0);
-                float[] got = dk.asSlice(8).toArray(ValueLayout.JAVA_FLOAT), split = dkSplit.toArray(ValueLayout.JAVA_FLOAT);
-                double worst = 0, worstSplit = 0;
-                for (int i = 0; i < want.length; i++) {
-                    worst = Math.max(worst, Math.abs(got[i] - want[i]) / (scale[i] + 1e-6));
-                    worstSplit = Math.max(worstSplit, Math.abs(split[i] - want[i]) / (scale[i] + 1e-6));
-                }
-                String at = "h=" + h + " w=" + w + " c=" + c + " f=" + f;
-                // V = Bᵀ d B and U = A dy Aᵀ each scale by up to 15 x 15 and G rounds 2/9, 1/90...: 0.7-3.1e-6 of the term sum
-                // measured (F(5x5, 2x2)'s test: 3-5e-6)
-                assertTrue(worst < 1e-5, at + ": worst error " + worst + " of the term sum");
-                assertTrue(worstSplit < 1e-5, at + ", two chunks: worst error " + worstSplit + " of the term sum");
-            }
+            // V = Bᵀ d B and U = A dy Aᵀ each scale by up to 15 x 15 and G rounds 2/9, 1/90...: 0.7-3.1e-6 of the term sum
+            // measured (F(5x5, 2x2)'s test: 3-5e-6)
+            KernelGradientCheck.check(r, h, w, c, f, arena -> {
+                Winograd4.Plan plan = new Winograd4.Plan(arena, c, f, h - 4, w - 4, 2, true);
+                return new KernelGradientCheck.Gradient() {
+                    public long sumsSize() { return plan.sumsSize(); }
+                    public void sums(MemorySegment in, long inOff, int count, int hh, int ww, MemorySegment dOut, long dOutOff,
+                                     MemorySegment sums, long sumsOff, boolean accumulate, int worker) {
+                        plan.kernelGradient(in, inOff, count, hh, ww, dOut, dOutOff, sums, sumsOff, accumulate, worker);
+                    }
+                    public void finish(MemorySegment sums, long sumsOff, MemorySegment dk, long dkOff) {
+                        plan.finishKernelGradient(sums, sumsOff, dk, dkOff);
+                    }
+                };
+            }, 1e-5);
         }
         try (Arena arena = Arena.ofConfined()) {
             assertFalse(Winograd4.Plan.gradientApplies(Gemm.MC + l, nr), "more channels than one A block");

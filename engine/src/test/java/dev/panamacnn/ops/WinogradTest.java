@@ -170,45 +170,28 @@ class WinogradTest {
         assertTrue(3 * 6 * 10 > Winograd.Plan.GRAD_TILES);
         int[][] shapes = {{6, 6, l, 2 * l}, {12, 12, 2 * l, 4 * l}, {8, 14, l, 2 * l}, {16, 10, 3 * l, 2 * l}, {10, 6, 2 * l, 6 * l}, {16, 24, l, 2 * l}};
         for (int[] sh : shapes) {
-            int h = sh[0], w = sh[1], c = sh[2], f = sh[3], oh = h - 4, ow = w - 4;
-            int cnt = 3;
-            try (Arena arena = Arena.ofConfined()) {
-                float[] x = new float[cnt * h * w * c], dy = new float[cnt * oh * ow * f], zeros = new float[25 * c * f];
-                for (int i = 0; i < x.length; i++) x[i] = r.nextFloat() * 2 - 1;
-                for (int i = 0; i < dy.length; i++) dy[i] = (r.nextFloat() * 2 - 1) * 0.1f;
-                float[] want = Reference.conv2dBackward(x, cnt, h, w, c, zeros, 5, 5, f, 1, 1, dy)[1];
-                float[] absX = x.clone(), absDy = dy.clone();
-                for (int i = 0; i < absX.length; i++) absX[i] = Math.abs(absX[i]);
-                for (int i = 0; i < absDy.length; i++) absDy[i] = Math.abs(absDy[i]);
-                float[] scale = Reference.conv2dBackward(absX, cnt, h, w, c, zeros, 5, 5, f, 1, 1, absDy)[1];
-
-                MemorySegment in = Tensor.allocateFloats(arena, 3 + x.length), dOut = Tensor.allocateFloats(arena, 5 + dy.length);
-                MemorySegment.copy(x, 0, in, ValueLayout.JAVA_FLOAT, 3L * 4, x.length);
-                MemorySegment.copy(dy, 0, dOut, ValueLayout.JAVA_FLOAT, 5L * 4, dy.length);
-                MemorySegment dk = Tensor.allocateFloats(arena, 2 + want.length), dkSplit = Tensor.allocateFloats(arena, want.length);
-                Winograd.Plan plan = new Winograd.Plan(arena, c, f, oh, ow, 4, 2);
+            int h = sh[0], w = sh[1], c = sh[2], f = sh[3];
+            // V = Bᵀ d B scales by up to 100 and U = A dy Aᵀ by up to 49: 3-5e-6 of the term sum measured
+            KernelGradientCheck.check(r, h, w, c, f, arena -> {
+                Winograd.Plan plan = new Winograd.Plan(arena, c, f, h - 4, w - 4, 4, 2);
                 Gemm.Scratch gs = new Gemm.Scratch(arena);
-                dk.fill((byte) 0x7f);   // written, not added: whatever was there must not show
-                MemorySegment sums = Tensor.allocateFloats(arena, 7 + plan.sumsSize()), sumsSplit = Tensor.allocateFloats(arena, plan.sumsSize());
-                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, sums, 7, true, 1, gs);    // stale sums from an earlier call...
-                plan.kernelGradient(in, 3, cnt, h, w, dOut, 5, sums, 7, false, 1, gs);   // ...cleared when not accumulating
-                plan.finishKernelGradient(sums, 7, dk, 2);
-                // the same samples in two chunks, the second accumulated onto the first, on the other worker
-                long sampleIn = (long) h * w * c, sampleOut = (long) oh * ow * f;
-                plan.kernelGradient(in, 3, 1, h, w, dOut, 5, sumsSplit, 0, false, 0, gs);
-                plan.kernelGradient(in, 3 + sampleIn, 2, h, w, dOut, 5 + sampleOut, sumsSplit, 0, true, 0, gs);
-                plan.finishKernelGradient(sumsSplit, 0, dkSplit, 0);
-                float[] got = dk.asSlice(8).toArray(ValueLayout.JAVA_FLOAT), split = dkSplit.toArray(ValueLayout.JAVA_FLOAT);
-                double worst = 0, worstSplit = 0;
-                for (int i = 0; i < want.length; i++) {
-                    worst = Math.max(worst, Math.abs(got[i] - want[i]) / (scale[i] + 1e-6));
-                    worstSplit = Math.max(worstSplit, Math.abs(split[i] - want[i]) / (scale[i] + 1e-6));
-                }
-                String at = "h=" + h + " w=" + w + " c=" + c + " f=" + f;
-                // V = Bᵀ d B scales by up to 100 and U = A dy Aᵀ by up to 49: 3-5e-6 of the term sum measured
-                assertTrue(worst < 1e-5, at + ": worst error " + worst + " of the term sum");
-                assertTrue(worstSplit < 1e-5, at + ", two chunks: worst error " + worstSplit + " of the term sum");
-                assertThrows(IllegalArgumentException.class, () -> plan.kernelGradient(in, 3, 5, h, w, dOut, 5, sumsSplit, 0, false, 0, gs));
+                return new KernelGradientCheck.Gradient() {
+                    public long sumsSize() { return plan.sumsSize(); }
+                    public void sums(MemorySegment in, long inOff, int count, int hh, int ww, MemorySegment dOut, long dOutOff,
+                                     MemorySegment sums, long sumsOff, boolean accumulate, int worker) {
+                        plan.kernelGradient(in, inOff, count, hh, ww, dOut, dOutOff, sums, sumsOff, accumulate, worker, gs);
+                    }
+                    public void finish(MemorySegment sums, long sumsOff, MemorySegment dk, long dkOff) {
+                        plan.finishKernelGradient(sums, sumsOff, dk, dkOff);
+                    }
+                };
+            }, 1e-5);
+            try (Arena arena = Arena.ofConfined()) {
+                // more samples than the plan's count per call
+                Winograd.Plan plan = new Winograd.Plan(arena, c, f, h - 4, w - 4, 4, 2);
+                MemorySegment any = Tensor.allocateFloats(arena, 5L * h * w * c + 5L * (h - 4) * (w - 4) * f + plan.sumsSize());
+                Gemm.Scratch gs = new Gemm.Scratch(arena);
+                assertThrows(IllegalArgumentException.class, () -> plan.kernelGradient(any, 0, 5, h, w, any, 0, any, 0, false, 0, gs));
             }
         }
         try (Arena arena = Arena.ofConfined()) {
