@@ -17,9 +17,12 @@ public final class FirstSteps {
     public static void main(String[] args) throws Exception {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 936;
         int warmBatch = args.length > 1 ? Integer.parseInt(args[1]) : 0, warmSteps = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+        if (steps < 1 || warmBatch < 0 || warmSteps < 0)
+            throw new IllegalArgumentException("usage: FirstSteps [steps >= 1] [warm-up batch >= 0] [warm-up steps >= 0]");
         int threads = Runtime.getRuntime().availableProcessors();
+        boolean warmUp = warmBatch > 0 && warmSteps > 0;
         long w0 = System.nanoTime();
-        if (warmBatch > 0 && warmSteps > 0) {
+        if (warmUp) {
             Sequential twin = Batches.model(null, 1);
             try (Arena arena = Arena.ofShared(); twin) {
                 var d = Batches.random(arena, warmBatch);
@@ -43,7 +46,7 @@ public final class FirstSteps {
             if (k <= steps) System.out.printf("step %4d: %6.2f s so far, this step %7.1f ms%n", k, (t[k] - t[0]) / 1e9, (t[k] - t[k - 1]) / 1e6);
         if (steps >= 936) System.out.printf("steps 1-468 %.2f s, steps 469-936 %.2f s: %.2fx%n", (t[468] - t[0]) / 1e9,
                 (t[936] - t[468]) / 1e9, (double) (t[468] - t[0]) / (t[936] - t[468]));
-        if (w1 > w0 + 1000) System.out.printf("warm-up (batch %d x %d steps) %.2f s; warm-up + %d steps %.2f s%n", warmBatch, warmSteps,
+        if (warmUp) System.out.printf("warm-up (batch %d x %d steps) %.2f s; warm-up + %d steps %.2f s%n", warmBatch, warmSteps,
                 (w1 - w0) / 1e9, steps, (t[steps] - w0) / 1e9);
     }
 }
